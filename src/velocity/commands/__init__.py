@@ -1,0 +1,1 @@
+"""Subcommands of the ``velocity`` tool, one module each."""

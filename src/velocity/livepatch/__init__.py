@@ -1,0 +1,1 @@
+"""Product B, "LivePatch": push local changes into a running process."""

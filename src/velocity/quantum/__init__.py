@@ -1,0 +1,1 @@
+"""Product C, "Quantum Merge": a speculative merge queue."""

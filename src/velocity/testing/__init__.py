@@ -1,0 +1,1 @@
+"""Test harness shipped with Velocity: real servers on free loopback ports."""
