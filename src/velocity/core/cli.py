@@ -86,8 +86,8 @@ def run(command: click.Command, argv: Sequence[str] | None, prog_name: str) -> i
         return _fail(prog_name, _one_line(exc.format_message()) + hint, EXIT_USAGE)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
-        return _fail(prog_name, "aborted", EXIT_INTERRUPTED)
+    except click.Abort:  # click turns KeyboardInterrupt and EOF into Abort
+        return _fail(prog_name, "interrupted", EXIT_INTERRUPTED)
     except click.ClickException as exc:
         return _fail(prog_name, _one_line(exc.format_message()), exc.exit_code)
     except VelocityError as exc:
