@@ -253,3 +253,38 @@ def test_get_logger_binds():
     configure(stream=io.StringIO())
     log = get_logger("velocity.x").bind(a=1)
     assert isinstance(log, structlog.stdlib.BoundLogger)
+
+
+def test_records_are_scrubbed_for_handlers_outside_our_pipeline():
+    # uvicorn's default logging config gives its loggers their own handlers and
+    # propagate=False; the record factory scrubs the record before any handler.
+    import io
+    import logging
+
+    from velocity.core.log import configure
+
+    secret = "ghp_" + "Q7" * 18
+    own = io.StringIO()
+    handler = logging.StreamHandler(own)
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    logger = logging.getLogger("uvicorn.error.velocity-test")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        configure(stream=io.StringIO())
+        logger.warning("client sent token %s", secret)
+        try:
+            raise ValueError(f"bad credentials {secret}")
+        except ValueError:
+            logger.exception("failed")
+        configure(stream=io.StringIO(), scrub=False)
+        logger.warning("control %s", secret)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+        configure(stream=io.StringIO())
+    scrubbed, control = own.getvalue().split("control")
+    assert "client sent token [REDACTED" in scrubbed
+    assert "ValueError: bad credentials [REDACTED" in scrubbed
+    assert secret not in scrubbed
+    assert secret in control

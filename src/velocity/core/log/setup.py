@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from typing import IO
+from typing import Any
 
 import structlog
 from structlog.typing import Processor
@@ -18,6 +19,7 @@ __all__ = ["FORMATS", "configure", "get_logger"]
 FORMATS = ("auto", "json", "console")
 
 _DEFAULT_SCRUBBER = Scrubber()
+_ORIGINAL_RECORD_FACTORY = logging.getLogRecordFactory()
 
 
 class _Handler(logging.StreamHandler[IO[str]]):
@@ -66,6 +68,7 @@ def configure(
         ],
     )
     _install(_Handler(stream), formatter, numeric)
+    _install_record_factory(scrubber or _DEFAULT_SCRUBBER if scrub else None)
     structlog.configure(
         # Scrubbing before the hand-off too keeps other root handlers clean.
         processors=[
@@ -111,6 +114,34 @@ def _install(handler: logging.Handler, formatter: logging.Formatter, level: int)
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+
+
+def _install_record_factory(scrubber: Scrubber | None) -> None:
+    # Libraries that log to handlers of their own (uvicorn's default config) or
+    # to other root handlers never reach our formatter: scrub every stdlib
+    # record when it is made, so no handler anywhere sees the raw text.
+    if scrubber is None:
+        logging.setLogRecordFactory(_ORIGINAL_RECORD_FACTORY)
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = _ORIGINAL_RECORD_FACTORY(*args, **kwargs)
+        if isinstance(record.msg, dict):  # a structlog event: scrubbed already
+            return record
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken %-format: leave it to the handler's handleError
+            return record
+        record.msg, record.args = scrubber.scrub_text(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrubber.scrub_text(_format_exception(record))
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+def _format_exception(record: logging.LogRecord) -> str:
+    return logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
 
 
 def _level(level: str | int) -> int:
