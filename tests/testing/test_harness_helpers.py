@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,10 @@ def test_probe_returns_nothing_when_nobody_listens() -> None:
 def test_a_process_that_never_gets_ready_is_killed_with_its_log(tmp_path: Path) -> None:
     script = "print('starting up', flush=True); import time; time.sleep(60)"
     process = LoggedProcess([sys.executable, "-c", script], tmp_path / "log", cwd=tmp_path)
+    # Wait for the output first: under load the interpreter may take longer than the timeout.
+    deadline = time.monotonic() + 30
+    while "starting up" not in process.log_text() and time.monotonic() < deadline:
+        time.sleep(0.02)
     with pytest.raises(ServerStartError, match=r"(?s)sleeper was not ready within 0.3 s.*starting"):
         process.wait_ready(lambda: False, 0.3, "sleeper")
     assert not process.running
