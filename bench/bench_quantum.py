@@ -1,0 +1,142 @@
+"""quantum: the scheduler on a seeded trace, against serial, bors-style batching and fixed depth.
+
+Figures (all in this run, same machine): the simulator against the closed form for fixed
+depth k and failure rate p (expected merges per round = sum_{i=1..k} (1-p)^i, 2.44 for k=3,
+p=0.1); throughput, time-to-merge p50/p95, wasted CI minutes per merged PR and broken-main
+events over 10 seeds of a trace (Poisson arrivals 12 PRs/h, lognormal CI median 20 min,
+10 % broken PRs, 5 % flaky builds, 3 % textual conflicts, 8 CI slots); scheduler decision
+time with 1,000 queued PRs; a Redis-backed transition.
+Targets from issue #7: >= 4x serial throughput, >= 1.3x fixed depth, p95 time-to-merge
+<= 2.5x median CI time, 0 broken-main events, decision <= 1 ms p99, Redis <= 2 ms p99.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from velocity.quantum import BuildFinished
+from velocity.quantum import Enqueue
+from velocity.quantum import QueueState
+from velocity.quantum import SimConfig
+from velocity.quantum import SpeculativeStrategy
+from velocity.quantum import simulate
+from velocity.quantum import step
+from velocity.quantum.store.redis import RedisStore
+from velocity.testing import RedisServer
+
+CI = 20 * 60.0
+SEEDS = range(10)
+PRS = 120
+CONTENDERS = {
+    "serial": {"strategy": "serial"},
+    "bors batch+bisect": {"strategy": "batch", "depth": 8},
+    "fixed depth 3": {"strategy": "speculative", "depth": 3},
+    "flake-aware depth 8": {"strategy": "flake-aware", "depth": 8},
+    "ours (quantum, 8 slots)": {"strategy": "quantum", "depth": 8},
+}
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def closed_form() -> bool:
+    sim = simulate(SimConfig(prs=3000, depth=3, fail_rate=0.1, ci_duration=CI))
+    measured = len(sim.merged) / (sim.end / CI)
+    expected = sum(0.9**i for i in range(1, 4))
+    print(f"closed form k=3 p=0.1: simulated {measured:.3f} merges/round, expected {expected:.3f}")
+    return abs(measured - expected) < 0.05
+
+
+def trace() -> dict[str, dict[str, float]]:
+    rows: dict[str, dict[str, float]] = {}
+    for name, knobs in CONTENDERS.items():
+        merged, hours, ttm, wasted, broken = 0, 0.0, [], 0.0, 0
+        for seed in SEEDS:
+            result = simulate(
+                SimConfig(prs=PRS, seed=seed, ci_duration=CI, sigma=0.3, fail_rate=0.1,
+                          flake_rate=0.05, conflict_rate=0.03, arrivals_per_hour=12, **knobs)
+            )  # fmt: skip
+            merged += len(result.merged)
+            hours += result.end / 3600
+            ttm += result.time_to_merge()
+            wasted += result.wasted_ci_seconds / 60
+            broken += result.broken_main
+        rows[name] = {
+            "throughput": merged / hours,
+            "p50": _pct(ttm, 0.5) / 60,
+            "p95": _pct(ttm, 0.95) / 60,
+            "wasted": wasted / max(merged, 1),
+            "broken": broken,
+        }
+    return rows
+
+
+def decision_p99() -> tuple[float, float]:
+    strategy = SpeculativeStrategy(depth=8, concurrency=8)
+    state = QueueState("base")
+    for pr in range(1000):
+        state, _ = step(strategy, state, Enqueue(pr, f"h{pr}"))
+    wall, cpu = [], []
+    for i in range(3000):
+        build_id = state.running()[0].build_id
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        state, _ = step(strategy, state, BuildFinished(build_id, "fail" if i % 10 == 0 else "pass"))
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.thread_time() - started_cpu)
+        state, _ = step(strategy, state, Enqueue(10_000 + i, f"x{i}"))
+    return _pct(wall, 0.99) * 1000, _pct(cpu, 0.99) * 1000
+
+
+def redis_p99(queued: int) -> float:
+    strategy = SpeculativeStrategy(depth=8, concurrency=8)
+    with tempfile.TemporaryDirectory() as tmp, RedisServer(Path(tmp)) as server:
+        store = RedisStore(server.url)
+        store.init("base")
+        for pr in range(queued):
+            store.transition(lambda s, pr=pr: step(strategy, s, Enqueue(pr, f"h{pr}")))
+        times = []
+        for i in range(500):
+            event = Enqueue(10_000 + i, f"x{i}")
+            started = time.perf_counter()
+            store.transition(lambda s, e=event: step(strategy, s, e))
+            times.append(time.perf_counter() - started)
+        store.close()
+    return _pct(times, 0.99) * 1000
+
+
+def main() -> int:
+    ok = closed_form()
+    rows = trace()
+    print(
+        f"\n{'strategy':<30} {'PRs/h':>6} {'ttm p50':>8} {'ttm p95':>8}"
+        f" {'waste/PR':>9} {'broken':>7}"
+    )
+    for name, row in rows.items():
+        print(
+            f"{name:<30} {row['throughput']:>6.2f} {row['p50']:>7.0f}m {row['p95']:>7.0f}m"
+            f" {row['wasted']:>8.1f}m {row['broken']:>7.0f}"
+        )
+    ours = rows["ours (quantum, 8 slots)"]
+    vs_serial = ours["throughput"] / rows["serial"]["throughput"]
+    vs_fixed = ours["throughput"] / rows["fixed depth 3"]["throughput"]
+    p95_ratio = ours["p95"] / (CI / 60)
+    (decision, decision_cpu), transition = decision_p99(), redis_p99(1000)
+    print(f"\nours vs serial: {vs_serial:.2f}x (target >= 4)")
+    print(f"ours vs fixed depth 3: {vs_fixed:.2f}x (target >= 1.3)")
+    print(f"ours p95 time-to-merge: {p95_ratio:.2f}x median CI (target <= 2.5)")
+    print(
+        f"scheduler decision, 1,000 queued: p99 {decision:.3f} ms wall,"
+        f" {decision_cpu:.3f} ms CPU (target <= 1)"
+    )
+    print(f"Redis-backed transition, 1,000 queued: p99 {transition:.3f} ms (target <= 2)")
+    print(f"Redis-backed transition, 20 queued: p99 {redis_p99(20):.3f} ms (target <= 2)")
+    ok = ok and all(row["broken"] == 0 for row in rows.values())
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Small pure helpers over QueueState shared by the scheduler and the strategies."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+
+from velocity.quantum.model import Action
+from velocity.quantum.model import Build
+from velocity.quantum.model import CancelBuild
+from velocity.quantum.model import Eject
+from velocity.quantum.model import Entry
+from velocity.quantum.model import FinalState
+from velocity.quantum.model import PostStatus
+from velocity.quantum.model import PRHead
+from velocity.quantum.model import QueueState
+
+
+def find(state: QueueState, pr: int) -> Entry | None:
+    for entry in state.queue:
+        if entry.pr == pr:
+            return entry
+    return None
+
+
+def remove(state: QueueState, pr: int) -> QueueState:
+    return replace(state, queue=tuple(e for e in state.queue if e.pr != pr))
+
+
+def finish(state: QueueState, pr: int, final: FinalState) -> QueueState:
+    return replace(state, finished=(*state.finished, (pr, final)))
+
+
+def build(state: QueueState, build_id: str) -> Build | None:
+    for b in state.builds:
+        if b.build_id == build_id:
+            return b
+    return None
+
+
+def put_build(state: QueueState, new: Build) -> QueueState:
+    builds = tuple(new if b.build_id == new.build_id else b for b in state.builds)
+    return replace(state, builds=builds)
+
+
+def drop_build(state: QueueState, build_id: str) -> QueueState:
+    return replace(state, builds=tuple(b for b in state.builds if b.build_id != build_id))
+
+
+def eject(state: QueueState, pr: int, reason: str) -> tuple[QueueState, list[Action]]:
+    state = finish(remove(state, pr), pr, "ejected")
+    return state, [Eject(pr, reason), PostStatus(pr, "failure", reason)]
+
+
+MAX_SKIPPED = 1
+"""How many queued PRs a build may skip and still be kept (see QuantumStrategy)."""
+
+
+def tail_of(state: QueueState, b: Build) -> tuple[int, ...] | None:
+    """The queued PRs *b* tests on top of the landed ones, or ``None`` if it can never land.
+
+    A build can still land while its PRs are, in order and at their current
+    heads, a subsequence of the queue: the PRs it skips may yet be ejected.
+    """
+    n, m = len(state.landed), b.landed_at
+    if b.epoch != state.epoch or b.base_sha != state.base_sha or m > n or len(b.prs) <= n:
+        return None
+    # prs[:m] was copied from landed when the build started; landed only grows since.
+    if b.prs[m:n] != state.landed[m:n]:
+        return None
+    tail = b.prs[n:]
+    # Strategies skip at most one PR per build, which bounds the scan (this is hot).
+    heads = iter(e.head for e in state.queue[: len(tail) + MAX_SKIPPED])
+    if not all(head in heads for head in tail):
+        return None
+    return tuple(pr for pr, _ in tail)
+
+
+def heads_for(state: QueueState, prs: tuple[int, ...]) -> tuple[PRHead, ...]:
+    """The current heads of *prs*, which appear in this order in the queue."""
+    entries = iter(state.queue)
+    return tuple(next(e.head for e in entries if e.pr == pr) for pr in prs)
+
+
+def prefix(state: QueueState, length: int) -> tuple[int, ...]:
+    return tuple(e.pr for e in state.queue[:length])
+
+
+def prefixes(state: QueueState, depth: int) -> list[tuple[int, ...]]:
+    return [prefix(state, n) for n in range(1, min(depth, len(state.queue)) + 1)]
+
+
+def valid_by_length(state: QueueState) -> dict[int, Build]:
+    """Builds of exactly the first N queued PRs, by N."""
+    out: dict[int, Build] = {}
+    for b in state.builds:
+        tail = tail_of(state, b)
+        if tail and tail == prefix(state, len(tail)):
+            out[len(tail)] = b
+    return out
+
+
+def prune(
+    state: QueueState, wanted: Collection[tuple[int, ...]]
+) -> tuple[QueueState, list[Action]]:
+    # Keep what the strategy wants, and finished builds of a queue prefix (their
+    # results decide merges and blame); cancel the rest if they run.
+    keep: list[Build] = []
+    actions: list[Action] = []
+    for b in state.builds:
+        tail = tail_of(state, b)
+        done = b.status != "running"
+        if tail and (tail in wanted or (done and tail == prefix(state, len(tail)))):
+            keep.append(b)
+        elif b.status == "running":
+            actions.append(CancelBuild(b.build_id))
+    if len(keep) == len(state.builds):
+        return state, actions
+    return replace(state, builds=tuple(keep)), actions
+
+
+def conclusive_failure(state: QueueState) -> tuple[int, Build] | None:
+    """The shortest failed build with no shorter build still running, and its length."""
+    for length, b in sorted(valid_by_length(state).items()):
+        if b.status == "running":
+            return None
+        if b.status == "failed":
+            return length, b
+    return None
+
+
+def describe(b: Build, skip: int = 0) -> str:
+    return "base + " + " + ".join(f"#{pr}" for pr, _ in b.prs[skip:])

@@ -1,0 +1,1 @@
+"""``quantum`` subcommands, one module each."""

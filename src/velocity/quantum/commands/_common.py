@@ -1,0 +1,98 @@
+"""Options and helpers the local-queue subcommands share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+from typing import TypeVar
+
+import click
+
+from velocity.core.cli import emit_json
+from velocity.quantum.gitsim import GitMerger
+from velocity.quantum.localqueue import LocalQueue
+from velocity.quantum.model import Action
+from velocity.quantum.model import CancelBuild
+from velocity.quantum.model import Eject
+from velocity.quantum.model import Merge
+from velocity.quantum.model import PostStatus
+from velocity.quantum.model import StartBuild
+from velocity.quantum.store.protocol import Store
+from velocity.quantum.store.protocol import open_store
+from velocity.quantum.strategies import STRATEGIES
+from velocity.quantum.strategies import StrategyOptions
+from velocity.quantum.strategies import make_strategy
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_OPTIONS = [
+    click.option(
+        "--repo", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path)
+    ),
+    click.option(
+        "--store",
+        "store_location",
+        default=None,
+        help="redis://... or a SQLite file (default: REPO/.velocity/quantum.db).",
+    ),
+    click.option("--base", default="main", show_default=True, help="The branch PRs merge into."),
+    click.option(
+        "--strategy",
+        default="speculative",
+        show_default=True,
+        type=click.Choice(sorted(STRATEGIES)),
+    ),
+    click.option("--depth", default=3, show_default=True, type=click.IntRange(1, 1000)),
+]
+
+
+def queue_options(func: F) -> F:
+    for option in reversed(_OPTIONS):
+        func = option(func)
+    return func
+
+
+def velocity_dir(repo: Path) -> Path:
+    path = repo / ".velocity"
+    path.mkdir(exist_ok=True)
+    ignore = path / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")  # keep queue files out of the user's diffs
+    return path
+
+
+def open_location(repo: Path, location: str | None) -> Store:
+    if location and location.startswith(("redis://", "rediss://", "unix://")):
+        return open_store("redis", location)
+    return open_store("sqlite", location or str(velocity_dir(repo) / "quantum.db"))
+
+
+def open_queue(
+    repo: Path, store_location: str | None, base: str, strategy: str, depth: int
+) -> LocalQueue:
+    store = open_location(repo, store_location)
+    chosen = make_strategy(strategy, StrategyOptions(depth=depth))
+    return LocalQueue(GitMerger(repo), store, chosen, base)
+
+
+def describe(action: Action) -> str:
+    if isinstance(action, StartBuild):
+        return f"{action.build_id}: building {' + '.join(f'#{pr}' for pr, _ in action.prs)}"
+    if isinstance(action, CancelBuild):
+        return f"{action.build_id}: cancelled"
+    if isinstance(action, Merge):
+        return f"merged {' '.join(f'#{pr}' for pr, _ in action.prs)} (tested in {action.build_id})"
+    if isinstance(action, Eject):
+        return f"#{action.pr} ejected: {action.reason}"
+    assert isinstance(action, PostStatus)
+    return f"#{action.pr} {action.state}: {action.description}"
+
+
+def report(actions: list[Action], as_json: bool) -> None:
+    if as_json:
+        emit_json([{"action": type(a).__name__, **asdict(a)} for a in actions])
+        return
+    for action in actions:
+        click.echo(describe(action))

@@ -1,0 +1,43 @@
+"""``quantum enqueue``: put a pull request in the local merge queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from velocity.core.cli import json_option
+from velocity.quantum.commands._common import open_queue
+from velocity.quantum.commands._common import queue_options
+from velocity.quantum.commands._common import report
+from velocity.quantum.model import Enqueue
+
+__all__ = ["enqueue"]
+
+
+@click.command()
+@click.argument("pr", type=click.IntRange(min=1))
+@click.option("--head", required=True, help="The PR's head: a branch, tag or SHA.")
+@click.option("--priority", default=0, show_default=True, type=int)
+@queue_options
+@json_option
+def enqueue(
+    pr: int,
+    head: str,
+    priority: int,
+    repo: Path,
+    store_location: str | None,
+    base: str,
+    strategy: str,
+    depth: int,
+    as_json: bool,
+) -> int:
+    """Queue PR at HEAD; builds start as the strategy allows."""
+    queue = open_queue(repo, store_location, base, strategy, depth)
+    try:
+        sha = queue.merger.git("rev-parse", "--verify", f"{head}^{{commit}}").strip()
+        actions = queue.apply(Enqueue(pr, sha, priority))
+    finally:
+        queue.store.close()
+    report(actions, as_json)
+    return 0

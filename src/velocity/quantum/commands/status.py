@@ -1,0 +1,65 @@
+"""``quantum status``: the local merge queue, its builds and what already left it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from velocity.core.cli import emit_json
+from velocity.core.cli import json_option
+from velocity.quantum import _queue as q
+from velocity.quantum.commands._common import open_queue
+from velocity.quantum.commands._common import queue_options
+from velocity.quantum.model import QueueState
+
+__all__ = ["status"]
+
+
+@click.command()
+@queue_options
+@json_option
+def status(
+    repo: Path, store_location: str | None, base: str, strategy: str, depth: int, as_json: bool
+) -> int:
+    """Show the queue in merge order with each PR's build."""
+    queue = open_queue(repo, store_location, base, strategy, depth)
+    try:
+        state = queue.sync()
+        data = _data(state, queue.branch_sha(), base)
+    finally:
+        queue.store.close()
+    if as_json:
+        emit_json(data)
+        return 0
+    click.echo(f"{base} at {data['base'][:12]}, {len(data['queue'])} queued")
+    for row in data["queue"]:
+        build = f"{row['build']} {row['build_status']}" if row["build"] else "waiting"
+        click.echo(f"  {row['position']:>3}. #{row['pr']} {row['head'][:12]}  {build}")
+    for pr, final in data["finished"]:
+        click.echo(f"  #{pr} {final}")
+    return 0
+
+
+def _data(state: QueueState, branch_sha: str, base: str) -> dict[str, Any]:
+    builds = q.valid_by_length(state)
+    rows = []
+    for index, entry in enumerate(state.queue):
+        build = builds.get(index + 1)
+        rows.append(
+            {
+                "position": index + 1,
+                "pr": entry.pr,
+                "head": entry.head_sha,
+                "priority": entry.priority,
+                "build": build.build_id if build else None,
+                "build_status": build.status if build else None,
+            }
+        )
+    return {
+        "branch": base,
+        "base": branch_sha,
+        "queue": rows,
+        "finished": [list(item) for item in state.finished],
+    }

@@ -1,0 +1,89 @@
+"""The store interface every backend implements, and the registry of backends."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from velocity.core.errors import VelocityError
+from velocity.quantum.codec import Job
+from velocity.quantum.model import Action
+from velocity.quantum.model import QueueState
+
+__all__ = ["BACKENDS", "Claim", "Store", "StoreError", "Transition", "open_store"]
+
+Transition = Callable[[QueueState], tuple[QueueState, list[Action]]]
+"""A pure step applied atomically: usually ``lambda s: step(strategy, s, event)``."""
+
+
+class StoreError(VelocityError):
+    """The store is missing, of another schema version, or unreachable.
+
+    .. versionadded:: 0.1
+    """
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job a worker took: acknowledge it with :meth:`Store.ack` by *claim_id*.
+
+    .. versionadded:: 0.1
+    """
+
+    claim_id: str
+    job: Job
+
+
+class Store(Protocol):
+    """Queue state plus a build-job queue, changed only through atomic transitions.
+
+    .. versionadded:: 0.1
+    """
+
+    def init(self, base_sha: str) -> None:
+        """Create an empty queue on *base_sha* unless one exists."""
+
+    def load(self) -> QueueState:
+        """The current state; raises StoreError before :meth:`init`."""
+
+    def transition(self, fn: Transition) -> tuple[QueueState, list[Action]]:
+        """Apply *fn* atomically; ``StartBuild`` actions become jobs, ``CancelBuild`` voids them.
+
+        Concurrent transitions serialise: none is lost, none sees a half-written state.
+        """
+
+    def claim(self, worker: str) -> Claim | None:
+        """Take the oldest unclaimed live job for *worker*, or ``None``."""
+
+    def ack(self, claim: Claim) -> None:
+        """The job is done (its result was sent as an event)."""
+
+    def reclaim(self, worker: str, min_idle_ms: int) -> list[Claim]:
+        """Move unacknowledged jobs idle at least *min_idle_ms* (a crashed worker's) to *worker*."""
+
+    def is_cancelled(self, build_id: str) -> bool:
+        """Whether the scheduler cancelled *build_id* (a worker may stop early)."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+BACKENDS: dict[str, str] = {
+    "sqlite": "velocity.quantum.store.sqlite:SQLiteStore",
+    "redis": "velocity.quantum.store.redis:RedisStore",
+}
+"""Backend name -> ``module:Class`` taking one location argument (a path or a URL)."""
+
+
+def open_store(backend: str, location: str) -> Store:
+    """Open the *backend* store at *location* (a SQLite path, a ``redis://`` URL).
+
+    .. versionadded:: 0.1
+    """
+    if backend not in BACKENDS:
+        raise StoreError(f"unknown store backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    module, _, name = BACKENDS[backend].partition(":")
+    cls: Callable[[str], Store] = getattr(importlib.import_module(module), name)
+    return cls(location)
