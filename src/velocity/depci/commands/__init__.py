@@ -1,0 +1,1 @@
+"""The ``dep-ci`` subcommands, one module each; each exports one same-named function."""
