@@ -40,4 +40,24 @@ code=$?
 set -e
 echo "(exit code $code)"
 
+step "A · depci: which files and tests can a change reach?"
+mkdir -p shop && cd shop
+git init -q
+printf 'export const add = (a: number, b: number) => a + b;\n' > utils.ts
+printf 'import { add } from "./utils";\nexport const total = () => add(1, 2);\n' > main.ts
+printf 'import { total } from "./main";\ntest("total", () => expect(total()).toBe(3));\n' > main.test.ts
+printf 'export const banner = "hi";\n' > banner.ts
+git add -A && git -c user.name=tour -c user.email=tour@localhost commit -qm "a small shop"
+show dep-ci analyze utils.ts
+show dep-ci why main.test.ts utils.ts
+echo 'export const sub = (a: number, b: number) => a - b;' >> utils.ts
+show dep-ci affected --tests
+cd ..
+
+step "C · quantum: a speculative merge queue on a virtual clock (CI takes 20 min)"
+show quantum simulate --prs 3 --strategy serial | tail -n 1
+show quantum simulate --prs 3 --strategy speculative --depth 3
+step "C · quantum: #2 is broken; it is ejected and only the builds that contained it restart"
+show quantum simulate --prs 4 --depth 4 --fail-rate 0.3 --seed 2
+
 step "done: see README.md for each product"
