@@ -85,3 +85,24 @@ def test_local_executor_reports_conflicts_and_cancels(repo, tmp_path):
     local.cancel("b2")
     assert local.wait(5) == []
     assert list((tmp_path / "wt").iterdir()) == []
+
+
+def test_local_executor_keeps_each_build_output_in_a_log(repo, tmp_path):
+    h1 = repo.pr(1, {"one.py": "1\n"})
+    say = "import sys; print('hello from the build'); sys.exit(3)"
+    local = LocalExecutor(repo.path, command(say), workdir=tmp_path / "wt")
+    local.start(Job("b1", repo.base, ((1, h1),)), now=0)
+    assert local.wait(30) == [BuildFinished("b1", "fail")]
+    assert local.log_path("b1") == repo.path / ".velocity" / "quantum" / "logs" / "b1.log"
+    assert "hello from the build" in local.log_path("b1").read_text()
+    assert ".velocity" not in repo.git("status", "--porcelain")
+
+
+def test_local_executor_reports_a_git_failure_as_a_build_error(repo, tmp_path):
+    local = LocalExecutor(repo.path, "true", workdir=tmp_path / "wt", logdir=tmp_path / "logs")
+    local.start(Job("b1", "0" * 40, ((1, "1" * 40),)), now=0)  # no such commits
+    assert local.poll(0) == [BuildFinished("b1", "error")]
+    assert "could not start" in (tmp_path / "logs" / "b1.log").read_text()
+    missing = LocalExecutor(repo.path, "no-such-command-here", workdir=tmp_path / "wt2")
+    missing.start(Job("b3", repo.base, ()), now=0)
+    assert missing.poll(0) == [BuildFinished("b3", "error")]

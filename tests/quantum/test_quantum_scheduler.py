@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from velocity.quantum.model import HISTORY
 from velocity.quantum.model import BaseAdvanced
 from velocity.quantum.model import BaseMoved
 from velocity.quantum.model import BuildFinished
@@ -195,3 +196,13 @@ def test_base_advanced_shortens_the_landed_chain_and_keeps_builds():
     assert of(Merge, actions) == [Merge("b2", (P2,))]
     state, actions = step(SPEC3, state, Enqueue(4, "h4"))
     assert of(StartBuild, actions) == [StartBuild("b4", "s1", (P2, P3, (4, "h4")))]
+
+
+def test_finished_keeps_the_last_history_final_states_and_counts_them_all():
+    state = QueueState("base", finished=tuple((pr, "merged") for pr in range(HISTORY)))
+    state, _ = step(SPEC3, state, Enqueue(5000, "h"))
+    state, _ = step(SPEC3, state, Dequeue(5000))
+    assert len(state.finished) == HISTORY
+    assert state.finished[-1] == (5000, "dequeued")
+    assert state.finished[0] == (1, "merged")
+    assert state.finished_total == 1

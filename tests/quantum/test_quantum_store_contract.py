@@ -5,9 +5,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import closing
+from dataclasses import replace
 
 import pytest
 
+from velocity.quantum import _queue
 from velocity.quantum.model import BuildFinished
 from velocity.quantum.model import Dequeue
 from velocity.quantum.model import Enqueue
@@ -95,6 +97,7 @@ def test_unacked_jobs_are_reclaimed_from_a_dead_worker(store):
     assert store.reclaim("alive", min_idle_ms=60_000) == []
     [again] = store.reclaim("alive", min_idle_ms=0)
     assert again.job == lost.job
+    assert (lost.attempts, again.attempts) == (1, 2)
     store.ack(again)
     assert store.reclaim("other", min_idle_ms=0) == []
     apply(store, BuildFinished("b1", "pass"))
@@ -176,3 +179,49 @@ def test_a_stale_writer_recomputes_on_the_current_state(store, location):
     assert [e.pr for e in state.queue] == [1, 2, 3]
     assert [a.build_id for a in actions if isinstance(a, StartBuild)] == ["b3"]
     assert store.load() == state
+
+
+def test_the_store_keeps_every_final_state_the_queue_state_keeps_the_last(store, monkeypatch):
+    monkeypatch.setattr(_queue, "HISTORY", 3)
+    store.init("base")
+    for pr in range(1, 6):
+        apply(store, Enqueue(pr, f"h{pr}"))
+    for pr in range(1, 6):
+        apply(store, Dequeue(pr))
+    state = store.load()
+    assert state.finished == ((3, "dequeued"), (4, "dequeued"), (5, "dequeued"))
+    assert state.finished_total == 5
+    assert store.history() == [(pr, "dequeued") for pr in range(1, 6)]
+    assert store.history(2) == [(2, "dequeued")]
+    assert store.history(9) == []
+
+
+def test_a_fresh_reader_sees_exactly_what_the_writer_wrote(store, location):
+    store.init("base")
+    for pr in range(1, 7):
+        apply(store, Enqueue(pr, f"h{pr}", priority=pr % 3))
+    apply(store, BuildFinished("b1", "fail"))
+    apply(store, BuildFinished("b2", "pass"))
+    apply(store, Dequeue(4))
+    apply(store, Enqueue(2, "h2-new"))
+    # A driver may reorder the queue itself; the order must survive too.
+    written, _ = store.transition(lambda s: (replace(s, queue=s.queue[::-1]), []))
+    reader = open_store(*location)
+    try:
+        assert reader.load() == written
+    finally:
+        reader.close()
+
+
+def test_redis_refuses_a_queue_stored_by_an_older_velocity(redis_server):
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.set("velocity:quantum:state", "{}")
+    client.close()
+    old = open_store("redis", redis_server.url)
+    with pytest.raises(StoreError, match="older Velocity"):
+        old.init("base")
+    with pytest.raises(StoreError, match="older Velocity"):
+        old.load()
+    old.close()

@@ -19,6 +19,7 @@ from velocity.quantum.strategies import QuantumStrategy
 from velocity.quantum.strategies import SerialStrategy
 from velocity.quantum.strategies import SpeculativeStrategy
 from velocity.quantum.strategies import StrategyOptions
+from velocity.quantum.strategies import _tree
 from velocity.quantum.strategies import make_strategy
 
 
@@ -134,34 +135,56 @@ def test_flake_aware_retries_a_lone_failure_once():
     assert [e.pr for e in of(Eject, actions)] == [1]
 
 
-def test_quantum_builds_around_a_suspect_and_promotes_those_builds_on_ejection():
-    ours = QuantumStrategy(depth=3, concurrency=6)
-    state, actions = queued(ours, 3)
-    assert [prs(a) for a in of(StartBuild, actions)] == [[1], [1, 2], [1, 2, 3]]
-    state, actions = step(ours, state, BuildFinished("b2", "fail"))  # #1 still running
-    assert [prs(a) for a in of(StartBuild, actions)] == [[1, 3]]  # as if #2 were ejected
-    state, actions = step(ours, state, BuildFinished("b3", "fail"))
-    state, actions = step(ours, state, BuildFinished("b1", "pass"))
-    assert of(Merge, actions) == [Merge("b1", ((1, "h1"),))]
-    assert [e.pr for e in of(Eject, actions)] == [2]
-    assert of(StartBuild, actions) == []  # b4 (#1 + #3) is now the head's build
-    state, actions = step(ours, state, BuildFinished("b4", "pass"))
-    assert of(Merge, actions) == [Merge("b4", ((3, "h3"),))]
+def test_quantum_spends_a_spare_slot_on_the_queue_without_the_head():
+    ours = QuantumStrategy(depth=3, concurrency=3)
+    state, actions = queued(ours, 2)
+    assert [prs(a) for a in of(StartBuild, actions)] == [[1], [1, 2], [2]]
+    _, actions = step(ours, state, Enqueue(3, "h3"))
+    assert of(StartBuild, actions) == []  # every slot is busy; nothing is preempted
+
+
+def test_quantum_promotes_the_build_without_a_suspect_on_ejection():
+    ours = QuantumStrategy(depth=3, concurrency=3)
+    state, _ = queued(ours, 2)
+    state, actions = step(ours, state, BuildFinished("b1", "fail"))
+    assert actions == []  # held: b2 (#1 + #2) tells a flake from a break
+    state, actions = step(ours, state, BuildFinished("b2", "fail"))
+    assert [e.pr for e in of(Eject, actions)] == [1]
+    assert of(StartBuild, actions) == []  # b3 (#2 alone) is now the head's build
+    state, actions = step(ours, state, BuildFinished("b3", "pass"))
+    assert of(Merge, actions) == [Merge("b3", ((2, "h2"),))]
     assert state.queue == ()
 
 
 def test_quantum_cancels_builds_around_a_suspect_that_turns_out_flaky():
-    ours = QuantumStrategy(depth=2, concurrency=4)
-    state, _ = queued(ours, 3)
-    state, actions = step(ours, state, BuildFinished("b1", "fail"))
-    assert [prs(a) for a in of(StartBuild, actions)] == [[2], [2, 3]]
+    ours = QuantumStrategy(depth=3, concurrency=3)
+    state, _ = queued(ours, 2)
+    state, _ = step(ours, state, BuildFinished("b1", "fail"))
     state, actions = step(ours, state, BuildFinished("b2", "pass"))  # #1 was a flake
     assert of(Merge, actions) == [Merge("b2", ((1, "h1"), (2, "h2")))]
-    assert set(of(CancelBuild, actions)) == {CancelBuild("b3"), CancelBuild("b4")}
+    assert of(CancelBuild, actions) == [CancelBuild("b3")]
+
+
+def test_quantum_trusts_a_pr_that_passed_and_suspects_one_that_failed():
+    ours = QuantumStrategy(depth=3, concurrency=2)
+    state, _ = queued(ours, 3)
+    state, _ = step(ours, state, BuildFinished("b2", "pass"))  # #1 and #2 are good
+    state, _ = step(ours, state, BuildFinished("b3", "fail"))
+    ok = _tree.beliefs(state, [1, 2, 3], 0.1, 0.05)
+    assert ok[:2] == [1.0, 1.0]
+    assert ok[2] == pytest.approx(1 - 0.1 / (1 - 0.9 * 0.95))
 
 
 def test_a_priority_pr_cancels_builds_it_jumped():
-    ours = QuantumStrategy(depth=2, concurrency=4)
-    state, _ = queued(ours, 2)
-    state, actions = step(ours, state, Enqueue(9, "h9", priority=5))
+    fixed = SpeculativeStrategy(depth=2, concurrency=4)
+    state, _ = queued(fixed, 2)
+    state, actions = step(fixed, state, Enqueue(9, "h9", priority=5))
     assert set(of(CancelBuild, actions)) == {CancelBuild("b1"), CancelBuild("b2")}
+
+
+def test_quantum_keeps_builds_a_priority_pr_jumped_as_builds_without_it():
+    ours = QuantumStrategy(depth=2, concurrency=4)
+    state, _ = queued(ours, 2)  # b1 #1, b2 #1 + #2, b3 #2
+    state, actions = step(ours, state, Enqueue(9, "h9", priority=5))
+    assert of(CancelBuild, actions) == [CancelBuild("b3")]  # it would skip two PRs
+    assert [prs(a) for a in of(StartBuild, actions)] == [[9], [9, 1]]

@@ -19,6 +19,7 @@ from velocity.quantum.gitsim import GitError
 from velocity.quantum.gitsim import GitMerger
 from velocity.quantum.gitsim import SpecChain
 from velocity.quantum.localqueue import LocalQueue
+from velocity.quantum.model import HISTORY
 from velocity.quantum.model import Action
 from velocity.quantum.model import BaseAdvanced
 from velocity.quantum.model import BaseMoved
@@ -55,11 +56,14 @@ from velocity.quantum.strategies import SpeculativeStrategy
 from velocity.quantum.strategies import Strategy
 from velocity.quantum.strategies import StrategyOptions
 from velocity.quantum.strategies import make_strategy
+from velocity.quantum.worker import MAX_ATTEMPTS
 from velocity.quantum.worker import Worker
 
 __all__ = [
     "BACKENDS",
     "EXECUTORS",
+    "HISTORY",
+    "MAX_ATTEMPTS",
     "STRATEGIES",
     "TIERS",
     "Action",

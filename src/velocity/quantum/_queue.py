@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
+from velocity.quantum.model import HISTORY
 from velocity.quantum.model import Action
 from velocity.quantum.model import Build
 from velocity.quantum.model import CancelBuild
@@ -28,7 +29,16 @@ def remove(state: QueueState, pr: int) -> QueueState:
 
 
 def finish(state: QueueState, pr: int, final: FinalState) -> QueueState:
-    return replace(state, finished=(*state.finished, (pr, final)))
+    finished = (*state.finished[-(HISTORY - 1) :], (pr, final))
+    return replace(state, finished=finished, finished_total=state.finished_total + 1)
+
+
+def newly_finished(old: QueueState, new: QueueState) -> tuple[tuple[int, FinalState], ...]:
+    """The final states *new* reached since *old* (for a store's full history)."""
+    count = new.finished_total - old.finished_total
+    if count <= 0:  # a driver that appended to ``finished`` itself
+        count = len(new.finished) - len(old.finished)
+    return new.finished[-count:] if count > 0 else ()
 
 
 def build(state: QueueState, build_id: str) -> Build | None:

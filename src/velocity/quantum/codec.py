@@ -60,6 +60,7 @@ def state_to_json(state: QueueState) -> str:
             (b.build_id, b.base_sha, b.prs, b.status, b.landed_at, b.epoch) for b in state.builds
         ],
         "finished": state.finished,
+        "finished_total": state.finished_total,
         "counters": (state.next_seq, state.next_build, state.epoch),
         "bisect": state.bisect,
     }
@@ -87,6 +88,7 @@ def state_from_json(text: str) -> QueueState:
         next_build=next_build,
         bisect=(raw["bisect"][0], raw["bisect"][1]),
         epoch=epoch,
+        finished_total=raw.get("finished_total", len(raw["finished"])),
     )
 
 

@@ -5,6 +5,12 @@ fast-forwards to the (reproducible) speculative commit of the landed chain, done
 with a compare-and-swap ``git update-ref``; a crash between the store commit and
 the ref update is repaired by :meth:`LocalQueue.sync`, and a push from outside
 the queue becomes a ``BaseMoved`` event.
+
+With a *remote*, the base branch is the remote's: it is fetched (with every
+branch and ``refs/pull/*``, so PR heads resolve) before it is read, and a merge
+is a ``git push --force-with-lease`` of the speculative commit, which every
+clone computes identically. Workers in separate clones of one remote then
+cooperate through a shared store.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from velocity.quantum.strategies import Strategy
 
 __all__ = ["LocalQueue"]
 
+_MIRROR = "refs/velocity-quantum/remote/"  # where a remote's refs are fetched to
+
 
 class LocalQueue:
     """Drive the queue of *branch* in the repository *merger* works on.
@@ -32,24 +40,47 @@ class LocalQueue:
     :param store: where the queue state and build jobs live.
     :param strategy: which builds to run.
     :param branch: the base branch PRs merge into.
+    :param remote: a git remote name or URL (a bare repository path works) that
+        holds the base branch; ``None`` means the repository's own branch.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       The *remote* parameter.
     """
 
     def __init__(
-        self, merger: GitMerger, store: Store, strategy: Strategy, branch: str = "main"
+        self,
+        merger: GitMerger,
+        store: Store,
+        strategy: Strategy,
+        branch: str = "main",
+        *,
+        remote: str | None = None,
     ) -> None:
         self.merger = merger
         self.store = store
         self.strategy = strategy
         self.ref = f"refs/heads/{branch}"
+        self.remote = remote
 
     def branch_sha(self) -> str:
-        """Where the base branch points now.
+        """Where the base branch points now (on the remote, if there is one).
 
         .. versionadded:: 0.1
         """
-        return self.merger.git("rev-parse", "--verify", self.ref).strip()
+        if self.remote is None:
+            return self.merger.git("rev-parse", "--verify", self.ref).strip()
+        self.fetch()
+        return self.merger.git("rev-parse", "--verify", _MIRROR + self.ref[5:]).strip()
+
+    def fetch(self) -> None:
+        """Bring the remote's branches and pull request refs here (no-op without a remote).
+
+        .. versionadded:: 0.2
+        """
+        if self.remote is not None:
+            heads, pulls = f"+refs/heads/*:{_MIRROR}heads/*", f"+refs/pull/*:{_MIRROR}pull/*"
+            self.merger.git("fetch", "--quiet", "--no-tags", self.remote, heads, pulls)
 
     def expected_sha(self, state: QueueState) -> str:
         """The commit ``base_sha + landed`` of *state*: where the branch should point.
@@ -104,7 +135,11 @@ class LocalQueue:
 
     def _fast_forward(self, new: str, old: str) -> None:
         try:
-            self.merger.git("update-ref", "-m", "velocity quantum: merge", self.ref, new, old)
+            if self.remote is None:
+                self.merger.git("update-ref", "-m", "velocity quantum: merge", self.ref, new, old)
+            else:  # a compare-and-swap on the remote, like update-ref's <old> here
+                lease = f"--force-with-lease={self.ref}:{old}"
+                self.merger.git("push", "--quiet", lease, self.remote, f"{new}:{self.ref}")
         except GitError:
             # Another worker may have landed the same merge (or more) first.
             now = self.branch_sha()

@@ -11,6 +11,7 @@ from dataclasses import field
 from typing import Literal
 
 __all__ = [
+    "HISTORY",
     "Action",
     "BaseAdvanced",
     "BaseMoved",
@@ -34,6 +35,12 @@ __all__ = [
     "StartBuild",
     "Timeout",
 ]
+
+HISTORY = 1000
+"""Final states a :class:`QueueState` keeps; the store keeps every one.
+
+.. versionadded:: 0.2
+"""
 
 PRHead = tuple[int, str]
 """A pull request number and the head SHA it was queued (or built) with."""
@@ -242,7 +249,8 @@ class QueueState:
     last set (by :class:`BaseMoved` or :class:`BaseAdvanced`), so the base
     branch is ``base_sha + landed``; builds carry the full chain from
     ``base_sha``, which makes "exactly what lands" checkable. ``finished`` keeps
-    every final state (it is what refuses a second merge of a PR).
+    the last :data:`HISTORY` final states (what refuses a second merge of a PR);
+    stores keep them all, and ``finished_total`` counts every one ever reached.
 
     .. versionadded:: 0.1
     """
@@ -257,6 +265,11 @@ class QueueState:
     bisect: tuple[int, int] = field(default=(0, 0))
     epoch: int = 0
     """Bumped when the base moves, so no build outlives a reset of ``landed``."""
+    finished_total: int = 0
+    """Final states ever reached (``finished`` holds only the last :data:`HISTORY`).
+
+    .. versionadded:: 0.2
+    """
 
     def final_state(self, pr: int) -> FinalState | None:
         """The last final state *pr* reached, or ``None``.

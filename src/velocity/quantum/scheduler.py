@@ -24,6 +24,7 @@ from velocity.quantum.model import Entry
 from velocity.quantum.model import Event
 from velocity.quantum.model import Merge
 from velocity.quantum.model import PostStatus
+from velocity.quantum.model import PRHead
 from velocity.quantum.model import PRUpdated
 from velocity.quantum.model import QueueState
 from velocity.quantum.model import StartBuild
@@ -179,7 +180,10 @@ def _merge(state: QueueState) -> Result | None:
     cap, suspects = state.bisect
     bisect = (0, 0) if suspects - length <= 0 else (cap, suspects - length)
     state = replace(state, landed=state.landed + prs, queue=state.queue[length:], bisect=bisect)
-    state = q.drop_build(state, build.build_id)
+    return _landed(q.drop_build(state, build.build_id), build, prs)
+
+
+def _landed(state: QueueState, build: Build, prs: tuple[PRHead, ...]) -> Result:
     actions: list[Action] = [Merge(build.build_id, prs)]
     for pr, _ in prs:
         state = q.finish(state, pr, "merged")

@@ -8,18 +8,30 @@ Results are idempotent in the scheduler: a job that runs twice merges once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 
+from velocity.core.errors import VelocityError
 from velocity.quantum.executors.protocol import Executor
 from velocity.quantum.localqueue import LocalQueue
+from velocity.quantum.model import BuildFinished
 from velocity.quantum.model import Event
 from velocity.quantum.model import Timeout
 from velocity.quantum.store.protocol import Claim
 
-__all__ = ["Worker", "default_worker_name"]
+__all__ = ["MAX_ATTEMPTS", "Worker", "default_worker_name"]
+
+MAX_ATTEMPTS = 3
+"""Times a job is handed out before it is reported as a CI ``error`` instead of run again.
+
+A job whose worker died (killed, or crashed on it) is reclaimed; this bounds the loop.
+
+.. versionadded:: 0.2
+"""
 
 
 def default_worker_name() -> str:
@@ -91,9 +103,23 @@ class Worker:
     def _run(self, claim: Claim) -> None:
         build_id = claim.job.build_id
         if not self.store.is_cancelled(build_id):
-            for event in self._build(claim):
+            if claim.attempts > MAX_ATTEMPTS:
+                # Every earlier attempt died with its worker: charge it as a CI error.
+                events: list[Event] = [BuildFinished(build_id, "error")]
+            else:
+                events = self._guarded(claim)
+            for event in events:
                 self.queue.apply(event)
         self.store.ack(claim)
+
+    def _guarded(self, claim: Claim) -> list[Event]:
+        # An executor that raises must not take the worker (and, reclaimed, the next) down.
+        try:
+            return self._build(claim)
+        except (VelocityError, OSError, subprocess.SubprocessError):
+            with contextlib.suppress(VelocityError, OSError, subprocess.SubprocessError):
+                self.executor.cancel(claim.job.build_id)
+            return [BuildFinished(claim.job.build_id, "error")]
 
     def _build(self, claim: Claim) -> list[Event]:
         build_id = claim.job.build_id

@@ -45,6 +45,11 @@ _OPTIONS = [
         type=click.Choice(sorted(STRATEGIES)),
     ),
     click.option("--depth", default=3, show_default=True, type=click.IntRange(1, 1000)),
+    click.option(
+        "--remote",
+        default=None,
+        help="Git remote (name or URL) holding the base branch; merges are pushed there.",
+    ),
 ]
 
 
@@ -70,11 +75,16 @@ def open_location(repo: Path, location: str | None) -> Store:
 
 
 def open_queue(
-    repo: Path, store_location: str | None, base: str, strategy: str, depth: int
+    repo: Path,
+    store_location: str | None,
+    base: str,
+    strategy: str,
+    depth: int,
+    remote: str | None = None,
 ) -> LocalQueue:
     store = open_location(repo, store_location)
     chosen = make_strategy(strategy, StrategyOptions(depth=depth))
-    return LocalQueue(GitMerger(repo), store, chosen, base)
+    return LocalQueue(GitMerger(repo), store, chosen, base, remote=remote)
 
 
 def describe(action: Action) -> str:

@@ -27,10 +27,11 @@ def dequeue(
     base: str,
     strategy: str,
     depth: int,
+    remote: str | None,
     as_json: bool,
 ) -> int:
     """Remove PR from the queue, cancelling the builds that contain it."""
-    queue = open_queue(repo, store_location, base, strategy, depth)
+    queue = open_queue(repo, store_location, base, strategy, depth, remote)
     try:
         if all(e.pr != pr for e in queue.sync().queue):
             raise UsageError(f"#{pr} is not in the queue")

@@ -30,11 +30,13 @@ def enqueue(
     base: str,
     strategy: str,
     depth: int,
+    remote: str | None,
     as_json: bool,
 ) -> int:
     """Queue PR at HEAD; builds start as the strategy allows."""
-    queue = open_queue(repo, store_location, base, strategy, depth)
+    queue = open_queue(repo, store_location, base, strategy, depth, remote)
     try:
+        queue.fetch()  # with a remote, the head may only be there
         sha = queue.merger.git("rev-parse", "--verify", f"{head}^{{commit}}").strip()
         actions = queue.apply(Enqueue(pr, sha, priority))
     finally:

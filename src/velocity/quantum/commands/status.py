@@ -12,22 +12,31 @@ from velocity.core.cli import json_option
 from velocity.quantum import _queue as q
 from velocity.quantum.commands._common import open_queue
 from velocity.quantum.commands._common import queue_options
+from velocity.quantum.executors.local import default_logdir
 from velocity.quantum.model import QueueState
 
 __all__ = ["status"]
+
+LOGS = 100  # most recent build logs listed
 
 
 @click.command()
 @queue_options
 @json_option
 def status(
-    repo: Path, store_location: str | None, base: str, strategy: str, depth: int, as_json: bool
+    repo: Path,
+    store_location: str | None,
+    base: str,
+    strategy: str,
+    depth: int,
+    remote: str | None,
+    as_json: bool,
 ) -> int:
     """Show the queue in merge order with each PR's build."""
-    queue = open_queue(repo, store_location, base, strategy, depth)
+    queue = open_queue(repo, store_location, base, strategy, depth, remote)
     try:
         state = queue.sync()
-        data = _data(state, queue.branch_sha(), base)
+        data = _data(state, queue.branch_sha(), base, default_logdir(repo))
     finally:
         queue.store.close()
     if as_json:
@@ -42,8 +51,11 @@ def status(
     return 0
 
 
-def _data(state: QueueState, branch_sha: str, base: str) -> dict[str, Any]:
+def _data(state: QueueState, branch_sha: str, base: str, logdir: Path) -> dict[str, Any]:
     builds = q.valid_by_length(state)
+    # Logs of builds run on this machine (workers elsewhere keep theirs), newest last.
+    found = sorted(logdir.glob("*.log"), key=lambda p: p.stat().st_mtime)[-LOGS:]
+    logs = {path.stem: str(path) for path in found}
     rows = []
     for index, entry in enumerate(state.queue):
         build = builds.get(index + 1)
@@ -55,11 +67,13 @@ def _data(state: QueueState, branch_sha: str, base: str) -> dict[str, Any]:
                 "priority": entry.priority,
                 "build": build.build_id if build else None,
                 "build_status": build.status if build else None,
+                "log": logs.get(build.build_id) if build else None,
             }
         )
     return {
         "branch": base,
         "base": branch_sha,
         "queue": rows,
+        "logs": logs,
         "finished": [list(item) for item in state.finished],
     }

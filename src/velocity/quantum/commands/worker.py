@@ -44,9 +44,10 @@ def worker(
     base: str,
     strategy: str,
     depth: int,
+    remote: str | None,
 ) -> int:
     """Take build jobs, run COMMAND in a worktree of each speculative commit, report back."""
-    queue = open_queue(repo, store_location, base, strategy, depth)
+    queue = open_queue(repo, store_location, base, strategy, depth, remote)
     executor = LocalExecutor(repo, build_command, workdir=velocity_dir(repo) / "worktrees")
     runner = Worker(
         queue, executor, name, reclaim_after_ms=int(reclaim_after * 1000), timeout=timeout

@@ -10,6 +10,7 @@ from typing import Protocol
 from velocity.core.errors import VelocityError
 from velocity.quantum.codec import Job
 from velocity.quantum.model import Action
+from velocity.quantum.model import FinalState
 from velocity.quantum.model import QueueState
 
 __all__ = ["BACKENDS", "Claim", "Store", "StoreError", "Transition", "open_store"]
@@ -34,6 +35,11 @@ class Claim:
 
     claim_id: str
     job: Job
+    attempts: int = 1
+    """How many times the job was handed out, this time included (a reclaim adds one).
+
+    .. versionadded:: 0.2
+    """
 
 
 class Store(Protocol):
@@ -65,6 +71,12 @@ class Store(Protocol):
 
     def is_cancelled(self, build_id: str) -> bool:
         """Whether the scheduler cancelled *build_id* (a worker may stop early)."""
+
+    def history(self, pr: int | None = None) -> list[tuple[int, FinalState]]:
+        """Every final state ever reached (of *pr* only, if given), oldest first.
+
+        .. versionadded:: 0.2
+        """
 
     def close(self) -> None:
         """Release connections."""

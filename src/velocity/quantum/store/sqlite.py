@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from velocity.quantum import _queue as q
 from velocity.quantum.codec import Job
 from velocity.quantum.codec import job_from_json
 from velocity.quantum.codec import job_to_json
@@ -15,6 +16,7 @@ from velocity.quantum.codec import state_from_json
 from velocity.quantum.codec import state_to_json
 from velocity.quantum.model import Action
 from velocity.quantum.model import CancelBuild
+from velocity.quantum.model import FinalState
 from velocity.quantum.model import QueueState
 from velocity.quantum.model import StartBuild
 from velocity.quantum.store.protocol import Claim
@@ -41,6 +43,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     worker TEXT,
     claimed_ms INTEGER
 );
+CREATE TABLE IF NOT EXISTS finished (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pr INTEGER NOT NULL,
+    final TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS finished_pr ON finished (pr);
 """
 
 
@@ -75,6 +83,9 @@ class SQLiteStore:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 self._db.execute(statement)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}
+        if "attempts" not in columns:  # added in 0.2; older files get it in place
+            self._db.execute("ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -112,7 +123,11 @@ class SQLiteStore:
 
     def transition(self, fn: Transition) -> tuple[QueueState, list[Action]]:
         with self._tx() as db:
-            state, actions = fn(self.load())
+            old = self.load()
+            state, actions = fn(old)
+            db.executemany(
+                "INSERT INTO finished (pr, final) VALUES (?, ?)", q.newly_finished(old, state)
+            )
             db.execute(
                 "UPDATE state SET data = ?, version = version + 1 WHERE id = 1",
                 (state_to_json(state),),
@@ -133,15 +148,16 @@ class SQLiteStore:
     def claim(self, worker: str) -> Claim | None:
         with self._tx() as db:
             row = db.execute(
-                "SELECT id, payload FROM jobs WHERE status = 'ready' ORDER BY id LIMIT 1"
+                "SELECT id, payload, attempts FROM jobs WHERE status = 'ready' ORDER BY id LIMIT 1"
             ).fetchone()
             if row is None:
                 return None
             db.execute(
-                "UPDATE jobs SET status = 'claimed', worker = ?, claimed_ms = ? WHERE id = ?",
+                "UPDATE jobs SET status = 'claimed', worker = ?, claimed_ms = ?,"
+                " attempts = attempts + 1 WHERE id = ?",
                 (worker, _now_ms(), row[0]),
             )
-        return Claim(str(row[0]), job_from_json(row[1]))
+        return Claim(str(row[0]), job_from_json(row[1]), row[2] + 1)
 
     def ack(self, claim: Claim) -> None:
         with self._tx() as db:
@@ -153,16 +169,22 @@ class SQLiteStore:
     def reclaim(self, worker: str, min_idle_ms: int) -> list[Claim]:
         with self._tx() as db:
             rows = db.execute(
-                "SELECT id, payload FROM jobs"
+                "SELECT id, payload, attempts FROM jobs"
                 " WHERE status = 'claimed' AND claimed_ms <= ? ORDER BY id",
                 (_now_ms() - min_idle_ms,),
             ).fetchall()
             for row in rows:
                 db.execute(
-                    "UPDATE jobs SET worker = ?, claimed_ms = ? WHERE id = ?",
+                    "UPDATE jobs SET worker = ?, claimed_ms = ?, attempts = attempts + 1"
+                    " WHERE id = ?",
                     (worker, _now_ms(), row[0]),
                 )
-        return [Claim(str(r[0]), job_from_json(r[1])) for r in rows]
+        return [Claim(str(r[0]), job_from_json(r[1]), r[2] + 1) for r in rows]
+
+    def history(self, pr: int | None = None) -> list[tuple[int, FinalState]]:
+        where, args = ("WHERE pr = ?", (pr,)) if pr is not None else ("", ())
+        rows = self._db.execute(f"SELECT pr, final FROM finished {where} ORDER BY id", args)  # noqa: S608 - fixed text
+        return [(int(n), final) for n, final in rows]
 
     def is_cancelled(self, build_id: str) -> bool:
         row = self._db.execute("SELECT status FROM jobs WHERE build_id = ?", (build_id,)).fetchone()

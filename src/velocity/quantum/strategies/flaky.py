@@ -10,6 +10,7 @@ from velocity.quantum.model import Action
 from velocity.quantum.model import Build
 from velocity.quantum.model import PostStatus
 from velocity.quantum.model import QueueState
+from velocity.quantum.strategies import _tree
 from velocity.quantum.strategies.speculative import eject_head
 from velocity.quantum.strategies.speculative import speculative_failure
 
@@ -65,30 +66,37 @@ class FlakeAwareStrategy:
 
 @dataclass(frozen=True)
 class QuantumStrategy(FlakeAwareStrategy):
-    """Ours: flake-aware, and spare slots build the queue without each suspect.
+    """Ours: flake-aware, over a tree of speculative builds ranked by how likely each lands.
 
-    A PR whose build failed (even before it can be blamed, while a shorter
-    build still runs) is a suspect; spare slots then build the queue as if the
-    suspect were ejected, so an ejection promotes those builds instead of
-    restarting everything behind it.
+    Every queued PR carries a belief that it is good (*fail_prior*; certain once
+    a build containing it passed; suspect once one failed). Candidates are the
+    queue prefixes and the prefixes that skip one PR; each is scored by the
+    chance it is exactly what lands its last PR, and the likeliest run, so idle
+    slots build the queue without the PRs most likely to be ejected (the head
+    first) and an ejection promotes those builds instead of restarting
+    everything behind it. Running builds are not preempted while they stay
+    near the top; ones that fall out of it (doomed by a failure) are cancelled.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       Ranked speculation tree; the *fail_prior*, *flake_prior*, *floor* and
+       *lookahead* knobs.
     """
 
     depth: int = 8
     concurrency: int = 8
     name: str = "quantum"
+    fail_prior: float = 0.1
+    """Share of PRs expected to be broken (a production driver would learn it)."""
+    flake_prior: float = 0.05
+    """Share of builds expected to fail for no reason."""
+    floor: float = 0.02
+    """Candidate builds less likely than this to land anything are not run."""
+    lookahead: int = 16
+    """Queued PRs considered for builds (at least *depth*)."""
 
     def plan(self, state: QueueState) -> list[tuple[int, ...]]:
-        wanted = q.prefixes(state, self.depth)
-        for length, build in sorted(q.valid_by_length(state).items()):
-            if build.status == "failed":
-                wanted += _without(state, length - 1, self.depth)
-        return wanted
-
-
-def _without(state: QueueState, index: int, depth: int) -> list[tuple[int, ...]]:
-    # Chains that skip the suspect at *index*, shortest first.
-    ahead = q.prefix(state, index)
-    behind = [e.pr for e in state.queue[index + 1 : index + 1 + depth - index]]
-    return [ahead + tuple(behind[:k]) for k in range(1, len(behind) + 1)]
+        window = max(self.depth, self.lookahead)
+        # Half again the slots: running builds just below the top keep going.
+        limit = self.concurrency + self.concurrency // 2
+        return _tree.plan(state, window, self.fail_prior, self.flake_prior, self.floor, limit)

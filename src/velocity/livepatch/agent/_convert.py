@@ -1,0 +1,91 @@
+"""Wire changes to engine operations (and deltas both ways), checking every size and hash."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from collections.abc import Iterable
+
+from velocity.livepatch import codec
+from velocity.livepatch.agent._ops import Chmod
+from velocity.livepatch.agent._ops import ConflictError
+from velocity.livepatch.agent._ops import Delete
+from velocity.livepatch.agent._ops import Op
+from velocity.livepatch.agent._ops import Put
+from velocity.livepatch.agent._ops import Symlink
+from velocity.livepatch.proto import pb
+
+__all__ = ["MAX_FILE", "delta_from_pb", "delta_to_pb", "to_ops"]
+
+MAX_FILE = 1 << 31
+Reader = Callable[[str], bytes]
+
+
+def to_ops(changes: Iterable[pb.Change], read: Reader) -> list[Op]:
+    """Decode *changes*; *read* fetches a file's current content (for deltas and copies)."""
+    return [_to_op(change, read) for change in changes]
+
+
+def _to_op(change: pb.Change, read: Reader) -> Op:
+    kind, path = change.WhichOneof("op"), change.path
+    if kind == "symlink":
+        return Symlink(path, change.symlink)
+    if kind == "delete":
+        return Delete(path)
+    if kind == "chmod":
+        return Chmod(path, change.chmod)
+    if kind == "whole":
+        content = codec.decompress(change.whole.zstd, min(change.whole.size, MAX_FILE))
+    elif kind == "delta":
+        # No separate check of the basis: a wrong basis cannot produce the content's hash.
+        try:
+            content = codec.apply_delta(read(path), delta_from_pb(change.delta))
+        except (ValueError, FileNotFoundError):
+            content = b""
+        if hashlib.sha256(content).digest() != change.sha256:
+            raise ConflictError(f"{path!r} is not the version the delta was made against")
+    elif kind == "copy_from":
+        content = read(change.copy_from)
+    else:
+        raise ValueError(f"change of {path!r} has no operation")
+    if change.sha256 and hashlib.sha256(content).digest() != change.sha256:
+        raise ValueError(f"content of {path!r} does not match its hash")
+    return Put(path, content, change.mode or 0o644)
+
+
+def delta_to_pb(delta: codec.Delta, basis_sha256: bytes) -> pb.DeltaData:
+    """The wire form of *delta*: ops plus all literal bytes in one zstd frame."""
+    ops, literals = [], []
+    for op in delta.ops:
+        if isinstance(op, codec.Copy):
+            ops.append(pb.DeltaOp(copy_block=op.block, copy_count=op.count))
+        else:
+            ops.append(pb.DeltaOp(literal_size=len(op.data)))
+            literals.append(op.data)
+    joined = b"".join(literals)
+    return pb.DeltaData(
+        basis_sha256=basis_sha256,
+        block_size=delta.block_size,
+        ops=ops,
+        literals_zstd=codec.compress(joined),
+        literals_size=len(joined),
+        copy_tail=delta.copy_tail,
+    )
+
+
+def delta_from_pb(data: pb.DeltaData) -> codec.Delta:
+    """Decode a wire delta; malformed input raises ValueError."""
+    if data.block_size < 1:
+        raise ValueError("delta without a block size")
+    literals = codec.decompress(data.literals_zstd, min(data.literals_size, MAX_FILE))
+    ops: list[codec.Copy | codec.Literal] = []
+    at = 0
+    for op in data.ops:
+        if op.copy_count:
+            ops.append(codec.Copy(op.copy_block, op.copy_count))
+        elif op.literal_size:
+            if at + op.literal_size > len(literals):
+                raise ValueError("delta literal runs past its data")
+            ops.append(codec.Literal(literals[at : at + op.literal_size]))
+            at += op.literal_size
+    return codec.Delta(data.block_size, ops, copy_tail=data.copy_tail)

@@ -1,0 +1,61 @@
+"""The operations a batch is made of, independent of any wire format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Chmod", "ConflictError", "Delete", "Op", "Put", "Symlink"]
+
+
+@dataclass(frozen=True)
+class Put:
+    """Create or replace the regular file *path* with *content*.
+
+    .. versionadded:: 0.1
+    """
+
+    path: str
+    content: bytes
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class Symlink:
+    """Create or replace *path* with a symlink to *target* (which must stay in the root).
+
+    .. versionadded:: 0.1
+    """
+
+    path: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Remove the file or symlink *path*; a missing path is not an error.
+
+    .. versionadded:: 0.1
+    """
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Chmod:
+    """Change the permission bits of the regular file *path*.
+
+    .. versionadded:: 0.1
+    """
+
+    path: str
+    mode: int
+
+
+Op = Put | Symlink | Delete | Chmod
+
+
+class ConflictError(Exception):
+    """The target is not in the state the client planned against; plan again.
+
+    .. versionadded:: 0.1
+    """

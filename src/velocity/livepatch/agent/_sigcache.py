@@ -1,0 +1,85 @@
+"""Block signatures of files the agent holds, kept by content hash across agent runs.
+
+Computing a signature reads the whole file; a client asking about the version it
+last sent (by hash) gets the stored one without a read. A stale entry does no
+harm: the delta's basis hash is checked again when it is applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+from velocity.livepatch.agent._durable import read_small
+from velocity.livepatch.agent._durable import write_small
+from velocity.livepatch.agent._paths import open_dir
+from velocity.livepatch.proto import pb
+
+__all__ = ["PRECOMPUTE_MIN", "Precomputer", "SignatureCache"]
+
+_DIR = "signatures"
+_KEEP = 256
+PRECOMPUTE_MIN = 64 * 1024  # the client sends smaller files whole, never as deltas
+
+
+class SignatureCache:
+    def __init__(self, state_fd: int) -> None:
+        self._fd = open_dir(state_fd, (_DIR,), create=True)
+
+    def get(self, sha256: bytes) -> pb.FileSignature | None:
+        if len(sha256) != 32:
+            return None
+        try:
+            raw = read_small(self._fd, sha256.hex())
+        except FileNotFoundError:
+            return None
+        message = pb.FileSignature()
+        message.ParseFromString(raw)
+        return message if message.sha256 == sha256 else None
+
+    def put(self, sha256: bytes, message: pb.FileSignature) -> None:
+        # A cache: losing an entry to a crash costs a recomputation, so no fsync.
+        write_small(self._fd, sha256.hex(), message.SerializeToString(), durable=False)
+        names = os.listdir(self._fd)
+        if len(names) > _KEEP:
+            self._prune(names)
+
+    def _prune(self, names: list[str]) -> None:
+        # Oldest first, down to three quarters of the limit.
+        def age(name: str) -> int:
+            try:
+                return os.stat(name, dir_fd=self._fd, follow_symlinks=False).st_mtime_ns
+            except FileNotFoundError:
+                return 0
+
+        for name in sorted(names, key=age)[: len(names) - _KEEP * 3 // 4]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name, dir_fd=self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class Precomputer:
+    """Compute signatures of freshly written files on a daemon thread.
+
+    The process may exit with work pending; a missing cache entry only costs a
+    computation when the signature is asked for.
+    """
+
+    def __init__(self, compute: Callable[[bytes, bytes], object]) -> None:
+        self._compute = compute
+        self._queue: queue.SimpleQueue[tuple[bytes, bytes]] = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="livepatch-signatures", daemon=True).start()
+
+    def submit(self, sha256: bytes, data: bytes) -> None:
+        self._queue.put((sha256, data))
+
+    def _run(self) -> None:
+        while True:
+            sha256, data = self._queue.get()
+            with contextlib.suppress(OSError):
+                self._compute(sha256, data)

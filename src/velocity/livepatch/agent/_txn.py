@@ -1,0 +1,87 @@
+"""A batch that arrives in parts: staged as each part comes, committed once at the end.
+
+Streaming lets the agent write files while the client is still encoding and
+sending the rest; atomicity is unchanged, since nothing is renamed before commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from collections.abc import Sequence
+
+from velocity.livepatch.agent import _batch
+from velocity.livepatch.agent import _journal as jr
+from velocity.livepatch.agent._ops import Op
+
+__all__ = ["Transaction"]
+
+
+class Transaction:
+    """One batch in progress; holds the engine's lock until :meth:`commit` or :meth:`abort`.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        root_fd: int,
+        state_fd: int,
+        lock: contextlib.AbstractContextManager[None],
+        read: Callable[[str], bytes],
+        on_step: Callable[[str], None],
+    ) -> None:
+        self._root_fd, self._state_fd, self._read, self._on_step = root_fd, state_fd, read, on_step
+        self._stack = contextlib.ExitStack()
+        self._stack.enter_context(lock)
+        self.journal = jr.Journal(batch=uuid.uuid4().hex[:12], token=uuid.uuid4().hex)
+        self._seen: dict[tuple[str, ...], bool] = {}
+        self._staged: list[_batch.Staged] = []
+        self.open = True
+
+    def stage(self, ops: Sequence[Op]) -> int:
+        """Validate and write *ops* as temp files; returns how many entries the batch has."""
+        try:
+            part, mkdirs = _batch.plan(self._root_fd, ops, self.journal, self._seen)
+            jr.write_journal(self._state_fd, self.journal, jr.STAGING, durable=False)
+            _batch.stage(self._root_fd, part, mkdirs, self._read)
+        except BaseException:
+            self.abort()
+            raise
+        self._staged += part
+        return len(self._staged)
+
+    def commit(self) -> str:
+        """Flush, rename everything into place, drop the backups; returns the new token."""
+        try:
+            _batch.flush_staged(self._root_fd, self._staged)
+            self._on_step("staged")
+            jr.write_journal(self._state_fd, self.journal, jr.COMMITTING)
+            _batch.commit(self._root_fd, self._staged, self.journal.mkdirs, self._on_step)
+        except BaseException:
+            self.abort()
+            raise
+        try:
+            self._on_step("committed")
+            jr.finish(self._root_fd, self.journal, self._on_step)
+            jr.retire(self._state_fd)
+        finally:
+            self._close()
+        return self.journal.token
+
+    def abort(self) -> None:
+        """Undo whatever was staged or renamed; a closed transaction is left alone."""
+        if not self.open:
+            return
+        try:
+            if self.journal.state == jr.COMMITTING:
+                jr.write_journal(self._state_fd, self.journal, jr.UNDOING)
+            jr.undo(self._root_fd, self.journal)
+            jr.remove(self._state_fd)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        self.open = False
+        self._stack.close()

@@ -1,0 +1,1 @@
+"""``livepatch-agent`` subcommands, one module each."""

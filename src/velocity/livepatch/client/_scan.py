@@ -1,0 +1,156 @@
+"""The local side: which files SRC holds (ignore rules applied) and their content hashes.
+
+A file's hash is reused only while inode, size, mtime and ctime all match the
+cached ones; ctime changes on every write and cannot be set back by tools like
+``touch -d``, so a same-size edit in the same second is still seen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from collections.abc import Callable
+from collections.abc import Iterable
+from pathlib import Path
+
+import pathspec
+
+from velocity.livepatch.agent._manifest import FileInfo
+
+__all__ = [
+    "ALWAYS_IGNORED",
+    "IGNORE_FILES",
+    "HashCache",
+    "Tree",
+    "load_ignore",
+    "scan",
+    "scan_paths",
+    "unchanged_since_scan",
+]
+
+IGNORE_FILES = (".gitignore", ".dockerignore", ".livepatchignore")
+ALWAYS_IGNORED = (".git/", ".velocity/", ".livepatch-agent/")
+Tree = dict[str, FileInfo]
+
+
+class HashCache(dict[str, list[int | str]]):
+    """path -> [ino, size, mtime_ns, ctime_ns, sha256 hex]; ``dirty`` once anything was hashed."""
+
+    dirty = False
+
+
+def load_ignore(src: Path) -> Callable[[str], bool]:
+    """A predicate telling whether a root-relative path is ignored (dirs end with ``/``).
+
+    .. versionadded:: 0.1
+    """
+    lines = list(ALWAYS_IGNORED)
+    for name in IGNORE_FILES:
+        path = src / name
+        if path.is_file():
+            lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
+    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    return _fast_matcher(spec) or spec.match_file
+
+
+def _fast_matcher(spec: pathspec.GitIgnoreSpec) -> Callable[[str], bool] | None:
+    # Without negations the last-match-wins rule reduces to "any pattern matches",
+    # which one combined regex answers several times faster than pathspec's loop.
+    patterns = [p for p in spec.patterns if p.include is not None]
+    if any(not p.include for p in patterns):
+        return None
+    sources = []
+    for p in patterns:
+        regex = getattr(p, "regex", None)
+        if not isinstance(regex, re.Pattern):
+            return None
+        sources.append("(?:" + regex.pattern.replace("(?P<ps_d>", "(") + ")")
+    if not sources:
+        return lambda path: False
+    combined = re.compile("|".join(sources))
+    return lambda path: combined.match(path) is not None
+
+
+def scan(src: Path, ignored: Callable[[str], bool], cache: HashCache | None = None) -> Tree:
+    """Every file and symlink below *src* that the ignore rules keep.
+
+    .. versionadded:: 0.1
+    """
+    tree: Tree = {}
+    _scan_dir(os.fspath(src), "", ignored, HashCache() if cache is None else cache, tree)
+    return tree
+
+
+def _scan_dir(
+    top: str, prefix: str, ignored: Callable[[str], bool], cache: HashCache, tree: Tree
+) -> None:
+    with os.scandir(top) as entries:
+        for entry in entries:
+            path = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if not ignored(path + "/"):
+                    _scan_dir(entry.path, path + "/", ignored, cache, tree)
+            elif not ignored(path):
+                info = _describe(entry.path, path, cache)
+                if info is not None:
+                    tree[path] = info
+
+
+def scan_paths(
+    src: Path, paths: Iterable[str], ignored: Callable[[str], bool], cache: HashCache, tree: Tree
+) -> None:
+    """Refresh only *paths* in *tree* (a watcher knows what changed; no full walk).
+
+    .. versionadded:: 0.1
+    """
+    for path in paths:
+        parts = path.split("/")
+        if any(ignored("/".join(parts[: k + 1]) + "/") for k in range(len(parts) - 1)):
+            continue
+        info = None if ignored(path) else _describe(os.path.join(src, path), path, cache)
+        if info is None:
+            tree.pop(path, None)
+        else:
+            tree[path] = info
+
+
+def _describe(full: str, path: str, cache: HashCache) -> FileInfo | None:
+    try:
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            target = os.readlink(full)
+            digest = hashlib.sha256(target.encode("utf-8", "surrogateescape")).digest()
+            return FileInfo(path, digest, 0o777, len(target), target, is_link=True)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        key: list[int | str] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        hit = cache.get(path)
+        if hit is not None and hit[:4] == key:
+            digest = bytes.fromhex(str(hit[4]))
+        else:
+            digest = _hash(full)
+            cache[path] = [*key, digest.hex()]
+            cache.dirty = True
+        return FileInfo(path, digest, stat.S_IMODE(st.st_mode), st.st_size)
+    except FileNotFoundError:
+        return None  # removed while we walked
+
+
+def unchanged_since_scan(src: Path, path: str, cache: HashCache) -> bool:
+    """Whether *path* still has the inode, size, mtime and ctime it was hashed with.
+
+    .. versionadded:: 0.1
+    """
+    hit = cache.get(path)
+    try:
+        st = os.lstat(os.path.join(src, path))
+    except OSError:
+        return False
+    return hit is not None and hit[:4] == [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _hash(full: str) -> bytes:
+    with open(full, "rb") as f:
+        return hashlib.file_digest(f, "sha256").digest()

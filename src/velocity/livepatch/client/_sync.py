@@ -1,0 +1,248 @@
+"""One sync: scan, plan against the remembered (or fetched) target tree, encode, apply.
+
+A :class:`Syncer` keeps its channel open, so repeated syncs (a watcher, a benchmark)
+pay for the connection once.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from velocity.core.errors import VelocityError
+from velocity.livepatch.agent._manifest import FileInfo
+from velocity.livepatch.client._channel import Channel
+from velocity.livepatch.client._channel import TransportError
+from velocity.livepatch.client._encode import Encoder
+from velocity.livepatch.client._parts import needs_deletes_first
+from velocity.livepatch.client._parts import parts
+from velocity.livepatch.client._plan import Plan
+from velocity.livepatch.client._plan import apply_plan
+from velocity.livepatch.client._plan import make_plan
+from velocity.livepatch.client._scan import IGNORE_FILES
+from velocity.livepatch.client._scan import Tree
+from velocity.livepatch.client._scan import load_ignore
+from velocity.livepatch.client._scan import scan
+from velocity.livepatch.client._scan import scan_paths
+from velocity.livepatch.client._scan import unchanged_since_scan
+from velocity.livepatch.client._state import TargetState
+from velocity.livepatch.client._state import load_hashes
+from velocity.livepatch.client._state import load_state
+from velocity.livepatch.client._state import save_hashes
+from velocity.livepatch.client._state import save_state
+from velocity.livepatch.client._targets import ConnectOptions
+from velocity.livepatch.client._targets import Target
+from velocity.livepatch.client._targets import connect
+from velocity.livepatch.proto import PROTOCOL_VERSION
+from velocity.livepatch.proto import pb
+
+__all__ = ["AgentError", "SyncResult", "Syncer"]
+
+
+class AgentError(VelocityError):
+    """The agent answered with an error (a refused path, a conflict, bad input).
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(self, url: str, error: pb.Error) -> None:
+        super().__init__(f"{url}: agent {error.code}: {error.message}")
+        self.code = error.code
+
+
+@dataclass
+class SyncResult:
+    """What one sync did.
+
+    .. versionadded:: 0.1
+    """
+
+    target: str
+    counts: dict[str, int] = field(default_factory=dict)
+    manifest_exchanged: bool = False
+    skipped_links: list[str] = field(default_factory=list)
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> int:
+        return sum(self.counts.values())
+
+
+class Syncer:
+    """Sync *src* into *target*, over one connection, as often as asked.
+
+    :param src: the local directory.
+    :param target: where it goes.
+    :param state_dir: where the client remembers each target (``.velocity/livepatch``).
+    :param channel: an open channel to use instead of connecting.
+
+    .. versionadded:: 0.1
+    """
+
+    def __init__(
+        self,
+        src: Path,
+        target: Target,
+        options: ConnectOptions | None = None,
+        state_dir: Path = Path(".velocity/livepatch"),
+        channel: Channel | None = None,
+    ) -> None:
+        self.src, self.target, self.state_dir = Path(src), target, Path(state_dir)
+        self.channel = channel or connect(target, options or ConnectOptions())
+        self.state = load_state(self.state_dir, target.url)
+        self.hashes = load_hashes(self.state_dir)
+        self._ignored = load_ignore(self.src)
+        self._local: Tree | None = None
+        self._hinted = False
+        try:
+            self._hello()
+        except BaseException:
+            self.channel.close()
+            raise
+
+    def sync(self, paths: Iterable[str] | None = None) -> SyncResult:
+        """Bring the target to the local tree in one atomic batch; retries once on a conflict.
+
+        :param paths: root-relative paths known to have changed (from a watcher); only
+            they are looked at. ``None`` walks the whole tree.
+        """
+        started = time.perf_counter()
+        sent, received = self.channel.bytes_sent, self.channel.bytes_received
+        result = SyncResult(self.target.url)
+        hints = None if paths is None else list(paths)
+        local = self._scan(hints)
+        try:
+            plan = self._plan_and_send(local, hints, result)
+        except BaseException:
+            self._local = None  # unsent changes must not hide behind later hints: walk next time
+            raise
+        result.skipped_links = plan.skipped
+        result.bytes_sent = self.channel.bytes_sent - sent
+        result.bytes_received = self.channel.bytes_received - received
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _plan_and_send(self, local: Tree, hints: list[str] | None, result: SyncResult) -> Plan:
+        for attempt in range(2):
+            remote = self._remote(result, force=attempt > 0)
+            only = hints if self._hinted and not result.manifest_exchanged else None
+            plan = make_plan(local, remote, self._ignored, only)
+            try:
+                self._send(plan, remote, result)
+                break
+            except AgentError as exc:
+                if exc.code != "conflict" or attempt:
+                    raise
+        return plan
+
+    def _scan(self, hints: list[str] | None) -> Tree:
+        self._hinted = not (
+            hints is None or self._local is None or any(_is_ignore_file(p) for p in hints)
+        )
+        if not self._hinted or hints is None or self._local is None:
+            self._ignored = load_ignore(self.src)
+            self._local = scan(self.src, self._ignored, self.hashes)
+            # The hash cache is only a speed-up: saved after full walks and on close.
+            save_hashes(self.state_dir, self.hashes)
+        else:
+            scan_paths(self.src, hints, self._ignored, self.hashes, self._local)
+        return self._local
+
+    def close(self) -> None:
+        """Close the channel (and save the local hash cache)."""
+        save_hashes(self.state_dir, self.hashes)
+        self.channel.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def call(self, request: pb.Request) -> pb.Response:
+        response = self.channel.call(request)
+        if response.WhichOneof("body") == "error":
+            raise AgentError(self.target.url, response.error)
+        return response
+
+    def _hello(self) -> None:
+        reply = self.call(pb.Request(hello=pb.Hello(version=PROTOCOL_VERSION))).hello
+        if reply.version != PROTOCOL_VERSION:
+            raise VelocityError(f"{self.target.url}: agent speaks protocol {reply.version}")
+        self.agent_token = reply.token
+
+    def _remote(self, result: SyncResult, *, force: bool) -> Tree:
+        # The remembered tree is good only while the agent's token is the one we last saw.
+        if not force and self.state.token and self.state.token == self.agent_token:
+            return self.state.files
+        manifest = self.call(pb.Request(manifest=pb.ManifestRequest())).manifest
+        result.manifest_exchanged = True
+        self.agent_token = manifest.token
+        files = {
+            e.path: FileInfo(e.path, e.sha256, e.mode, e.size, e.target, e.kind == pb.SYMLINK)
+            for e in manifest.entries
+        }
+        self.state = TargetState(self.target.url, manifest.token, files)
+        return files
+
+    def _send(self, plan: Plan, remote: Tree, result: SyncResult) -> None:
+        if len(plan):
+            encoder = Encoder(
+                plan,
+                self.src,
+                remote,
+                self._signatures,
+                lambda path: unchanged_since_scan(self.src, path, self.hashes),
+            )
+            if needs_deletes_first(plan):
+                self._stream(encoder.changes(others=False))
+                self._stream(encoder.changes(deletes=False))
+            else:
+                self._stream(encoder.changes())
+            result.counts = {k: v for k, v in encoder.counts.items() if v}
+        self.state.token = self.agent_token
+        changed = [f.path for f in (*plan.puts, *plan.links, *plan.chmods)] + plan.deletes
+        self.state.update(apply_plan(remote, plan), changed)
+        save_state(self.state_dir, self.state, None if result.manifest_exchanged else changed)
+
+    def _stream(self, changes: Iterator[pb.Change]) -> None:
+        # On pipelined carriers a big batch goes in parts the agent stages as they come.
+        if not self.channel.pipelined:
+            batch = pb.Batch(base_token=self.agent_token, changes=list(changes))
+            self.agent_token = self.call(pb.Request(batch=batch)).batch.token
+            return
+        stream_id = uuid.uuid4().hex
+        try:
+            responses = self.channel.call_many(parts(changes, self.agent_token, stream_id))
+        except VelocityError as exc:
+            if not isinstance(exc, TransportError):
+                # Producing a part failed: the agent must not keep what it staged.
+                abort = pb.Batch(stream_id=stream_id, abort=True)
+                self.channel.call(pb.Request(batch=abort))
+            raise
+        for response in responses:
+            if response.WhichOneof("body") == "error":
+                raise AgentError(self.target.url, response.error)
+        self.agent_token = responses[-1].batch.token
+
+    def _signatures(self, refs: list[pb.FileRef]) -> list[pb.FileSignature]:
+        request = pb.Request(signatures=pb.SignatureRequest(files=refs))
+        return list(self.call(request).signatures.files)
+
+
+def _is_ignore_file(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in IGNORE_FILES

@@ -1,0 +1,1 @@
+"""``livepatch`` subcommands, one module each; :mod:`velocity.livepatch.cli` wires them up."""

@@ -1,0 +1,9 @@
+"""The LivePatch wire protocol: generated protobuf messages (see livepatch.proto)."""
+
+from __future__ import annotations
+
+from velocity.livepatch.proto import livepatch_pb2 as pb
+
+__all__ = ["PROTOCOL_VERSION", "pb"]
+
+PROTOCOL_VERSION = 1

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from velocity.livepatch.agent import Chmod
+from velocity.livepatch.agent import Delete
+from velocity.livepatch.agent import Engine
+from velocity.livepatch.agent import PathError
+from velocity.livepatch.agent import Put
+from velocity.livepatch.agent import Symlink
+from velocity.livepatch.agent import _paths
+from velocity.livepatch.agent._paths import DirCache
+
+
+def test_put_creates_parents_and_replaces(root: Path, snapshot) -> None:
+    with Engine(root) as engine:
+        engine.apply([Put("a/b/c.txt", b"one", 0o640)])
+        assert (root / "a/b/c.txt").read_bytes() == b"one"
+        assert (root / "a/b/c.txt").stat().st_mode & 0o777 == 0o640
+        engine.apply([Put("a/b/c.txt", b"two")])
+        assert (root / "a/b/c.txt").read_bytes() == b"two"
+        assert engine.read("a/b/c.txt") == b"two"
+
+
+def test_no_temp_or_backup_files_are_left(root: Path, snapshot) -> None:
+    (root / "old").write_bytes(b"x")
+    with Engine(root) as engine:
+        engine.apply([Put("old", b"y"), Put("new", b"z"), Delete("gone")])
+    assert sorted(snapshot(root)) == ["new", "old"]
+    assert sorted(os.listdir(root / ".livepatch-agent")) == ["lock", "token"]
+
+
+def test_delete_symlink_chmod(root: Path, snapshot) -> None:
+    (root / "f").write_bytes(b"data")
+    (root / "g").write_bytes(b"data")
+    with Engine(root) as engine:
+        engine.apply([Delete("f"), Symlink("sub/link", "../g"), Chmod("g", 0o600)])
+    assert not (root / "f").exists()
+    assert os.readlink(root / "sub/link") == "../g"
+    assert (root / "g").stat().st_mode & 0o777 == 0o600
+    assert (root / "g").read_bytes() == b"data"
+
+
+def test_token_changes_with_every_batch(root: Path, snapshot) -> None:
+    with Engine(root) as engine:
+        first = engine.token
+        assert engine.token == first
+        second = engine.apply([Put("x", b"1")])
+        assert second != first
+        assert engine.token == second
+
+
+def test_failure_during_commit_rolls_back_everything(root: Path, snapshot) -> None:
+    (root / "keep.txt").write_bytes(b"old")
+    (root / "drop.txt").write_bytes(b"old drop")
+    before = snapshot(root)
+
+    def explode(step: str) -> None:
+        if step == "commit:2":
+            raise OSError("disk on fire")
+
+    with Engine(root, on_step=explode) as engine:
+        ops = [Put("keep.txt", b"new"), Delete("drop.txt"), Put("n/e/w.txt", b"n"), Put("z", b"z")]
+        with pytest.raises(OSError, match="disk on fire"):
+            engine.apply(ops)
+    assert snapshot(root) == before
+
+
+def test_refused_batch_changes_nothing(root: Path, snapshot) -> None:
+    (root / "a.txt").write_bytes(b"old")
+    before = snapshot(root)
+    with Engine(root) as engine, pytest.raises(PathError):
+        engine.apply([Put("a.txt", b"new"), Put("b/c", b"new"), Put("../escape", b"x")])
+    assert snapshot(root) == before
+
+
+def test_same_path_twice_is_refused(root: Path, snapshot) -> None:
+    with Engine(root) as engine, pytest.raises(PathError, match="twice"):
+        engine.apply([Put("a", b"1"), Delete("a")])
+
+
+def test_cannot_replace_a_directory_or_chmod_a_missing_file(root: Path, snapshot) -> None:
+    (root / "d").mkdir()
+    with Engine(root) as engine:
+        with pytest.raises(PathError, match="not a regular file"):
+            engine.apply([Put("d", b"x")])
+        with pytest.raises(PathError, match="missing"):
+            engine.apply([Chmod("nope", 0o600)])
+        with pytest.raises(PathError, match="both a file and a directory"):
+            engine.apply([Put("d/x", b"1"), Put("d/x/y", b"2")])
+        with pytest.raises(PathError, match="both a file and a directory"):
+            engine.apply([Put("d/x/y", b"2"), Put("d/x", b"1")])
+    assert os.listdir(root / "d") == []
+
+
+def test_dir_cache_evicts_the_least_recently_used(root: Path):
+    for name in "abc":
+        (root / name).mkdir()
+    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    cache = DirCache(root_fd, limit=2)
+    a = cache.get(("a",))
+    cache.get(("b",))
+    assert cache.get(("a",)) == a  # a is now the most recent
+    cache.get(("c",))  # evicts b
+    assert cache.overflowed
+    assert len(cache.opened()) == 2
+    assert cache.get(("a",)) == a
+    cache.close()
+    os.close(root_fd)
+
+
+def test_batch_touching_more_directories_than_the_cache_holds(root: Path, snapshot, monkeypatch):
+    monkeypatch.setattr(_paths.DirCache.__init__, "__defaults__", (3,))
+    with Engine(root) as engine:
+        engine.apply([Put(f"d{i}/f", b"%d" % i) for i in range(10)])
+        engine.apply([Put(f"d{i}/f", b"new %d" % i) for i in range(10)])
+    assert sorted(p for p in snapshot(root) if p.endswith("/f")) == [f"d{i}/f" for i in range(10)]
+    assert (root / "d7/f").read_bytes() == b"new 7"
+
+
+def test_token_of_a_big_batch_is_read_from_the_journal_head(root: Path):
+    with Engine(root) as engine:
+        token = engine.apply([Put(f"d/f{i}", b"x") for i in range(300)])
+        assert engine.token == token
+        assert (root / ".livepatch-agent/token").stat().st_size > 10_000  # the whole journal
+    with Engine(root) as again:
+        assert again.token == token

@@ -1,0 +1,181 @@
+"""Batches streamed in parts: staged as they arrive, committed (or dropped) as one."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from velocity.core.errors import VelocityError
+from velocity.livepatch import codec
+from velocity.livepatch.agent import Engine
+from velocity.livepatch.agent._service import Service
+from velocity.livepatch.client import _parts
+from velocity.livepatch.client._sync import AgentError
+from velocity.livepatch.client._sync import Syncer
+from velocity.livepatch.client._targets import parse_target
+from velocity.livepatch.proto import pb
+from velocity.livepatch.proto.framing import read_frame
+from velocity.livepatch.proto.framing import write_frame
+
+
+def whole(path: str, data: bytes) -> pb.Change:
+    digest = hashlib.sha256(data).digest()
+    return pb.Change(
+        path=path, whole=pb.Whole(zstd=codec.compress(data), size=len(data)), sha256=digest
+    )
+
+
+def part(n: int, changes, *, more: bool, stream: str = "s1") -> pb.Request:
+    return pb.Request(batch=pb.Batch(changes=changes, more=more, stream_id=stream, part=n))
+
+
+@pytest.fixture
+def service(root: Path):
+    with Engine(root) as engine:
+        svc = Service(engine, precompute=False)
+        yield svc
+        svc.close()
+
+
+def test_parts_commit_together(service, root, snapshot):
+    assert service.handle(part(0, [whole("a/1", b"1")], more=True)).batch.changed == 1
+    assert not (root / "a/1").exists()  # staged, not yet visible
+    reply = service.handle(part(1, [whole("b/2", b"2")], more=False))
+    assert reply.batch.changed == 2
+    assert reply.batch.token
+    assert snapshot(root) == {
+        "a": ("dir", b"", 0o755),
+        "a/1": ("file", b"1", 0o644),
+        "b": ("dir", b"", 0o755),
+        "b/2": ("file", b"2", 0o644),
+    }
+
+
+def test_a_refused_last_part_drops_the_earlier_ones(service, root, snapshot):
+    before = snapshot(root)
+    service.handle(part(0, [whole("a/1", b"1")], more=True))
+    assert service.handle(part(1, [whole("../x", b"x")], more=False)).error.code == "refused"
+    assert snapshot(root) == before
+    # The stream is gone: a late part of it is refused rather than applied alone.
+    assert service.handle(part(2, [whole("c", b"c")], more=False)).error.code == "invalid"
+    assert snapshot(root) == before
+
+
+def test_a_new_stream_replaces_an_abandoned_one(service, root, snapshot):
+    service.handle(part(0, [whole("old", b"o")], more=True, stream="a"))
+    service.handle(part(0, [whole("new", b"n")], more=False, stream="b"))
+    assert sorted(snapshot(root)) == ["new"]
+
+
+def test_grpc_style_service_takes_no_parts(root):
+    with Engine(root) as engine:
+        svc = Service(engine, streaming=False, precompute=False)
+        assert svc.handle(part(0, [whole("a", b"1")], more=True)).error.code == "invalid"
+        assert svc.handle(part(0, [whole("a", b"1")], more=False)).batch.changed == 1
+
+
+def test_client_vanishing_mid_stream_leaves_nothing(root, snapshot):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "velocity.livepatch.agent", "stdio", "--root", str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    write_frame(proc.stdin, part(0, [whole(f"d/f{i}", b"x" * 100) for i in range(20)], more=True))
+    assert read_frame(proc.stdout, pb.Response()).batch.changed == 20
+    proc.stdin.close()
+    assert proc.wait(timeout=10) == 0
+    proc.stdout.close()
+    assert snapshot(root) == {}
+    assert sorted(p.name for p in (root / ".livepatch-agent").iterdir()) == ["lock", "signatures"]
+
+
+def test_big_sync_streams_in_parts(tmp_path, monkeypatch, snapshot):
+    monkeypatch.setattr(_parts, "PART_BYTES", 2000)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    dst.mkdir()
+    for i in range(30):
+        (src / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
+        (src / f"d{i % 3}/f{i}").write_bytes(os.urandom(500))
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "state") as syncer:
+        sent = []
+        original = syncer.channel.call_many
+
+        def spy(requests):
+            requests = list(requests)
+            sent.append(len(requests))
+            return original(requests)
+
+        monkeypatch.setattr(syncer.channel, "call_many", spy)
+        assert syncer.sync().counts == {"whole": 30}
+        assert sent[-1] > 3
+        assert snapshot(dst) == snapshot(src)
+        (src / "d0/../bad").symlink_to("/etc/passwd")  # skipped by the planner, not sent
+        (src / "d1/f1").write_bytes(b"changed")
+        assert syncer.sync().counts == {"whole": 1}
+
+
+def test_stream_error_is_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(_parts, "PART_BYTES", 10)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    (src / "x").mkdir(parents=True)
+    dst.mkdir()
+    for i in range(5):
+        (src / f"x/f{i}").write_text(str(i))
+    (dst / "x").mkdir()
+    (dst / "x/f3").mkdir()  # a directory where a file must go: refused, nothing applied
+    target = parse_target(f"local://{dst}")
+    with Syncer(src, target, state_dir=tmp_path / "s") as syncer, pytest.raises(AgentError):
+        syncer.sync()
+    assert sorted(p.name for p in (dst / "x").iterdir()) == ["f3"]
+
+
+def test_file_vanishing_mid_stream_fails_cleanly_and_the_channel_stays_usable(
+    tmp_path, monkeypatch, snapshot
+):
+    monkeypatch.setattr(_parts, "PART_BYTES", 600)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    for i in range(10):
+        (src / f"f{i}").write_bytes(os.urandom(500))
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "s") as syncer:
+        original = syncer._scan
+
+        def scan_then_delete(hints):
+            tree = original(hints)
+            (src / "f7").unlink(missing_ok=True)
+            return tree
+
+        monkeypatch.setattr(syncer, "_scan", scan_then_delete)
+        with pytest.raises(VelocityError, match="changed while syncing"):
+            syncer.sync()
+        assert snapshot(dst) == {}
+        monkeypatch.undo()
+        assert syncer.sync().counts == {"whole": 9}
+    assert snapshot(dst) == snapshot(src)
+
+
+def test_file_edited_between_scan_and_send_is_sent_as_read(tmp_path, monkeypatch):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    (src / "f").write_text("scanned")
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "s") as syncer:
+        original = syncer._scan
+
+        def scan_then_edit(hints):
+            tree = original(hints)
+            (src / "f").write_text("edited after the scan")
+            return tree
+
+        monkeypatch.setattr(syncer, "_scan", scan_then_edit)
+        assert syncer.sync().counts == {"whole": 1}
+        assert (dst / "f").read_text() == "edited after the scan"
+        monkeypatch.undo()
+        assert syncer.sync().counts == {"whole": 1}  # the remembered hash was the scanned one
+        assert syncer.sync().changed == 0
