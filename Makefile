@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # Stamps: reinstall only when what decides the install changed.
 RUNTIME_STAMP := $(VENV)/.stamp-runtime
 DEV_STAMP     := $(VENV)/.stamp-dev
-INSTALL_INPUTS := pyproject.toml constraints.txt
+INSTALL_INPUTS := pyproject.toml constraints.txt $(wildcard github_app/pyproject.toml plugins/*/pyproject.toml)
 
 .PHONY: demo test bench lint lock system-deps venv dev clean
 
@@ -26,8 +26,8 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench $(wildcard github_app plugins)
+	$(BIN)/ruff format --check src tests bench $(wildcard github_app plugins)
 	$(BIN)/mypy
 
 system-deps:
@@ -46,7 +46,7 @@ $(RUNTIME_STAMP): $(BIN)/python $(INSTALL_INPUTS)
 	@touch $@
 
 $(DEV_STAMP): $(BIN)/python $(INSTALL_INPUTS)
-	$(PIP) install --quiet -c constraints.txt -e '.[test,lint]' $(wildcard plugins/*/)
+	$(PIP) install --quiet -c constraints.txt -e '.[test,lint]' $(addprefix -e ,$(wildcard github_app/ plugins/*/))
 	@touch $@ $(RUNTIME_STAMP)
 
 # Pin every dependency (runtime, test and lint) at the versions installed now.

@@ -48,3 +48,47 @@ def test_errors_and_cli_types() -> None:
     assert_type(error.message, str)
     assert isinstance(error, VelocityError)
     assert_type(run(click.Command("noop"), [], "noop"), int)
+
+
+def test_depci_types(tmp_path: Path) -> None:
+    from velocity.depci import Selection
+    from velocity.depci import build_graph
+    from velocity.depci import select
+
+    (tmp_path / "utils.ts").write_text("export const one = 1;\n")
+    (tmp_path / "main.test.ts").write_text('import { one } from "./utils";\n')
+    analysis = build_graph(tmp_path, use_cache=False)
+    selection = select(analysis, ["utils.ts"])
+    assert_type(selection, Selection)
+    assert_type(selection.run_all, bool)
+    assert_type(selection.tests, list[str])
+    assert selection.tests == ["main.test.ts"]
+
+
+def test_livepatch_types() -> None:
+    from velocity.livepatch import Target
+    from velocity.livepatch import parse_target
+
+    target = parse_target("ssh://deploy@127.0.0.1:2222/srv/app")
+    assert_type(target, Target)
+    assert_type(target.port, int | None)
+    assert (target.scheme, target.user, target.port, target.path) == (
+        "ssh",
+        "deploy",
+        2222,
+        "/srv/app",
+    )
+
+
+def test_quantum_types() -> None:
+    from velocity.quantum import Action
+    from velocity.quantum import Enqueue
+    from velocity.quantum import QueueState
+    from velocity.quantum import StartBuild
+    from velocity.quantum import make_strategy
+    from velocity.quantum import step
+
+    state, actions = step(make_strategy("serial"), QueueState("a" * 40), Enqueue(1, "b" * 40))
+    assert_type(state, QueueState)
+    assert_type(actions, list[Action])
+    assert any(isinstance(action, StartBuild) for action in actions)
