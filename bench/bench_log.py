@@ -34,7 +34,9 @@ def _events(rng: random.Random) -> list[tuple[str, dict[str, object]]]:
             url = f"https://ci:{_token('', 20, rng)}@git.example.test/repo.git"
             events.append((f"cloning {url}", {}))
         elif kind == 2:
-            events.append(("request", {"headers": {"Authorization": "Bearer " + _token("", 40, rng)}}))
+            events.append(
+                ("request", {"headers": {"Authorization": "Bearer " + _token("", 40, rng)}})
+            )
         else:
             events.append(("file synced", {"path": f"src/app/module_{i}.py", "bytes": i * 7}))
     return events
@@ -63,7 +65,9 @@ def main() -> int:
     print(f"  structlog, scrubber off (anchor): {anchor * per:7.1f} us/line")
     print(f"  structlog, scrubber on          : {ours * per:7.1f} us/line")
     print(f"  ratio scrubbed/anchor           : {ours / anchor:7.2f}x")
-    print(f"  scrub_text on {len(text) / 1e6:.1f} MB of log text: {len(text) / bulk / 1e6:.1f} MB/s")
+    print(
+        f"  scrub_text on {len(text) / 1e6:.1f} MB of log text: {len(text) / bulk / 1e6:.1f} MB/s"
+    )
     logging.getLogger().handlers.clear()
     return 0
 
