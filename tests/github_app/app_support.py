@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,9 +199,9 @@ def our_status(double: GitHubDouble, sha: str) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def spawned_app(
-    double: GitHubDouble, cwd: Path, **env: str
+    double: GitHubDouble, cwd: Path, command: Sequence[str] | None = None, **env: str
 ) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """The console script's code in a process of its own; yields its URL and the process."""
+    """The console script's code (or *command*) in a process of its own; yields URL and process."""
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("VELOCITY_")}
     environ.update(
@@ -212,8 +213,9 @@ def spawned_app(
         **env,
     )
     code = "from velocity_github_app.cli import main; raise SystemExit(main())"
+    argv = list(command) if command else [sys.executable, "-c", code]
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--port", str(port)],
+        [*argv, "--port", str(port)],
         cwd=cwd,
         env=environ,
         stderr=subprocess.PIPE,

@@ -78,7 +78,7 @@ def test_fuzzed_deliveries_never_cause_a_5xx(double, handler, event, payload, si
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_a_burst_of_signed_deliveries_is_answered_fast(double, tmp_path, request, backend):
+def test_a_burst_of_signed_deliveries_is_answered_once_each(double, tmp_path, request, backend):
     env = {}
     if backend == "redis":
         url = request.getfixturevalue("redis_server").url
@@ -109,5 +109,6 @@ def test_a_burst_of_signed_deliveries_is_answered_fast(double, tmp_path, request
         first, again = burst(url)
     assert {code for code, _ in first} == {202}
     assert {code for code, _ in again} == {200}  # every redelivery recognised
-    latencies = sorted(seconds for _, seconds in first + again)
-    assert latencies[int(len(latencies) * 0.99)] < 0.1, latencies[-5:]
+    # Latency is a benchmark (bench/bench_github_app.py: 200 deliveries/s for 30 s), not a
+    # timed test: here every delivery is answered, none is lost, none processed twice.
+    assert len(first) == len(again) == len(ids)

@@ -10,6 +10,7 @@ from velocity.core.cli import run
 from velocity.core.cli import version_option
 from velocity.quantum.commands.dequeue import dequeue
 from velocity.quantum.commands.enqueue import enqueue
+from velocity.quantum.commands.serve import serve
 from velocity.quantum.commands.simulate import simulate
 from velocity.quantum.commands.status import status
 from velocity.quantum.commands.worker import worker
@@ -23,7 +24,7 @@ def cli() -> None:
     """Quantum Merge: a speculative merge queue."""
 
 
-for command in (enqueue, dequeue, status, worker, simulate):
+for command in (enqueue, dequeue, status, worker, simulate, serve):
     cli.add_command(command)
 
 
