@@ -54,6 +54,18 @@ echo 'export const sub = (a: number, b: number) => a - b;' >> utils.ts
 show dep-ci affected --tests
 cd ..
 
+step "B · livepatch: push changes into a running target (here a local agent)"
+mkdir -p app/src target
+printf 'print("v1")\n' > app/src/main.py
+printf '*.log\n' > app/src/.gitignore
+echo "debug" > app/src/debug.log
+show livepatch sync app/src "local://$PWD/target"
+printf 'print("v2")\n' > app/src/main.py
+show livepatch sync app/src "local://$PWD/target"
+show cat target/main.py
+show livepatch status "local://$PWD/target" --src app/src
+echo "(debug.log stayed home: $(ls target | tr '\n' ' '))"
+
 step "C · quantum: a speculative merge queue on a virtual clock (CI takes 20 min)"
 show quantum simulate --prs 3 --strategy serial | tail -n 1
 show quantum simulate --prs 3 --strategy speculative --depth 3
