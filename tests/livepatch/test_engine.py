@@ -11,6 +11,7 @@ from velocity.livepatch.agent import Engine
 from velocity.livepatch.agent import PathError
 from velocity.livepatch.agent import Put
 from velocity.livepatch.agent import Symlink
+from velocity.livepatch.agent import _batch
 from velocity.livepatch.agent import _paths
 from velocity.livepatch.agent._paths import DirCache
 
@@ -128,3 +129,24 @@ def test_token_of_a_big_batch_is_read_from_the_journal_head(root: Path):
         assert (root / ".livepatch-agent/token").stat().st_size > 10_000  # the whole journal
     with Engine(root) as again:
         assert again.token == token
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, None])
+@pytest.mark.parametrize("mode", [0o644, 0o666, 0o755, 0o700, 0o4755])
+def test_put_gives_the_exact_mode_whatever_the_umask(root: Path, monkeypatch, umask, mode) -> None:
+    # open(2) sets the mode alone only when the umask strips nothing; else fchmod does.
+    monkeypatch.setattr(_batch, "_umask", lambda: umask)
+    old = os.umask(umask if umask is not None else 0o022)
+    try:
+        with Engine(root) as engine:
+            engine.apply([Put("big.bin", b"x" * (3 << 20), mode)])
+    finally:
+        os.umask(old)
+    assert (root / "big.bin").stat().st_mode & 0o7777 == mode
+    assert (root / "big.bin").read_bytes() == b"x" * (3 << 20)
+
+
+def test_umask_is_read_from_proc() -> None:
+    old = os.umask(0o027)
+    os.umask(old)
+    assert _batch._umask() in (old, None)

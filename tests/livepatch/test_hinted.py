@@ -7,6 +7,8 @@ from pathlib import Path
 import pathspec
 import pytest
 
+from velocity.livepatch.agent._manifest import FileInfo
+from velocity.livepatch.client import _state
 from velocity.livepatch.client._scan import load_ignore
 from velocity.livepatch.client._state import load_state
 from velocity.livepatch.client._state import save_state
@@ -99,3 +101,21 @@ def test_fast_ignore_matcher_agrees_with_pathspec(tmp_path: Path, lines):
         "docs/a/b/c.md", "docs/c.md", "abc", "axc", "ax", "bx", "cx", ".git/", "src/.git/", "ok.py",
     ]  # fmt: skip
     assert [ours(p) for p in paths] == [spec.match_file(p) for p in paths]
+
+
+def test_state_log_is_folded_in_after_a_bound_that_grows_with_the_tree(tmp_path, monkeypatch):
+    # A rewrite costs O(files), so a bigger tree may log more records between rewrites.
+    monkeypatch.setattr(_state, "_LOG_MIN", 2)
+    monkeypatch.setattr(_state, "_LOG_PER_ROW", 2)
+    files = {f"f{i}": FileInfo(f"f{i}", bytes(32), 0o644, i) for i in range(10)}
+    state = _state.TargetState("local:///x", "t0", dict(files))
+    _state.save_state(tmp_path, state)
+    log = next((tmp_path / "targets").glob("*.json")).with_suffix(".log")
+    for n in range(1, 7):
+        files["f1"] = FileInfo("f1", bytes(32), 0o644, 100 + n)
+        state.token = f"t{n}"
+        state.update(dict(files), ["f1"])
+        _state.save_state(tmp_path, state, ["f1"])
+        assert (log.read_text().count("\n") if log.exists() else 0) == n % 6  # 10 // 2 = 5
+        loaded = _state.load_state(tmp_path, "local:///x")
+        assert (loaded.token, loaded.files, loaded.logged) == (f"t{n}", files, n % 6)

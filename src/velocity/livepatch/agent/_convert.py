@@ -44,6 +44,7 @@ def _to_op(change: pb.Change, read: Reader) -> Op:
             content = b""
         if hashlib.sha256(content).digest() != change.sha256:
             raise ConflictError(f"{path!r} is not the version the delta was made against")
+        return Put(path, content, change.mode or 0o644)  # hashed just above: not twice
     elif kind == "copy_from":
         content = read(change.copy_from)
     else:

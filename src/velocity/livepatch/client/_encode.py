@@ -7,6 +7,7 @@ already being written on the target.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +40,7 @@ class Encoder:
         src: Path,
         remote: Tree,
         signatures: Signatures,
-        unchanged: Callable[[str], bool] | None = None,
+        unchanged: Callable[[str, os.stat_result], bool] | None = None,
     ) -> None:
         self.plan, self.src, self._unchanged = plan, src, unchanged
         self.counts = {"whole": 0, "delta": 0, "copy": 0, "link": 0, "chmod": 0, "delete": 0}
@@ -72,25 +73,42 @@ class Encoder:
                 yield self._count("copy", change)
                 continue
             try:
-                content = (self.src / info.path).read_bytes()
+                content, st = _read(os.path.join(self.src, info.path))
             except OSError as exc:
                 raise VelocityError(
                     f"{info.path}: changed while syncing ({exc.strerror}); run again"
                 ) from None
             kind, change = _content_change(info.path, content, self._sigs.get(info.path))
-            change.mode, change.sha256 = info.mode, self._hash_of(info, content)
+            change.mode, change.sha256 = info.mode, self._hash_of(info, content, st)
             yield self._count(kind, change)
 
-    def _hash_of(self, info: FileInfo, content: bytes) -> bytes:
+    def _hash_of(self, info: FileInfo, content: bytes, st: os.stat_result) -> bytes:
         # The hash of what is sent: unless the file is untouched since it was scanned
-        # (same inode, size, mtime and ctime), it is hashed again.
-        if self._unchanged is not None and self._unchanged(info.path):
+        # (same inode, size, mtime and ctime, from fstat of the fd read), it is hashed again.
+        if self._unchanged is not None and self._unchanged(info.path, st):
             return info.sha256
         return hashlib.sha256(content).digest()
 
     def _count(self, kind: str, change: pb.Change) -> pb.Change:
         self.counts[kind] += 1
         return change
+
+
+def _read(path: str) -> tuple[bytes, os.stat_result]:
+    # os-level (pathlib's per-call overhead shows at 50,000 files); the fstat comes after
+    # the read, so an unchanged stat vouches for the bytes read.
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)  # a short read of a regular file is its end
+        if len(data) > size:  # it grew since the fstat
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data, os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def _has_file(remote: Tree, path: str) -> bool:

@@ -138,17 +138,23 @@ def _describe(full: str, path: str, cache: HashCache) -> FileInfo | None:
         return None  # removed while we walked
 
 
-def unchanged_since_scan(src: Path, path: str, cache: HashCache) -> bool:
+def unchanged_since_scan(
+    src: Path, path: str, cache: HashCache, st: os.stat_result | None = None
+) -> bool:
     """Whether *path* still has the inode, size, mtime and ctime it was hashed with.
+
+    :param st: its stat, if the caller has it (an ``fstat`` of the fd it read).
 
     .. versionadded:: 0.1
     """
     hit = cache.get(path)
+    if hit is None:
+        return False
     try:
-        st = os.lstat(os.path.join(src, path))
+        st = st or os.lstat(os.path.join(src, path))
     except OSError:
         return False
-    return hit is not None and hit[:4] == [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return hit[:4] == [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
 def _hash(full: str) -> bytes:

@@ -24,7 +24,9 @@ from velocity.livepatch.client._scan import Tree
 __all__ = ["TargetState", "load_hashes", "load_state", "save_hashes", "save_state"]
 
 Row = list[str | int | bool]
-_LOG_MAX = 200  # appended records before the base file is rewritten
+_LOG_MIN = 200  # appended records before the base file is rewritten, at the least
+_LOG_PER_ROW = 50  # ... or one record per this many rows: a rewrite costs O(rows), so
+# a bound that grows with the tree keeps its cost per sync the same for any tree size
 
 
 @dataclass
@@ -39,6 +41,7 @@ class TargetState:
     files: Tree = field(default_factory=dict)
     synced_at: float = 0.0
     rows: dict[str, Row] = field(default_factory=dict, repr=False)
+    logged: int = field(default=-1, repr=False)  # records in the change log; -1: unknown
 
     def __post_init__(self) -> None:
         if len(self.rows) != len(self.files):
@@ -70,7 +73,8 @@ def load_state(state_dir: Path, url: str) -> TargetState:
         raw = json.loads(base.read_text(encoding="utf-8"))
         rows: dict[str, Row] = raw["files"]
         token, synced_at = str(raw.get("token", "")), float(raw.get("synced_at", 0))
-        for record in _log_records(base.with_suffix(".log")):
+        records = _log_records(base.with_suffix(".log"))
+        for record in records:
             rows.update(record["set"])
             for path in record["del"]:
                 rows.pop(path, None)
@@ -81,7 +85,7 @@ def load_state(state_dir: Path, url: str) -> TargetState:
         }
     except (OSError, ValueError, KeyError, TypeError):
         return TargetState(url)
-    return TargetState(url, token, files, synced_at, rows)
+    return TargetState(url, token, files, synced_at, rows, len(records))
 
 
 def _log_records(path: Path) -> list[dict[str, Any]]:
@@ -106,7 +110,10 @@ def save_state(state_dir: Path, state: TargetState, changed: Iterable[str] | Non
     state.synced_at = time.time()
     base = _path(state_dir, state.url)
     log = base.with_suffix(".log")
-    if changed is not None and base.exists() and _log_lines(log) < _LOG_MAX:
+    limit = max(_LOG_MIN, len(state.rows) // _LOG_PER_ROW)
+    if state.logged < 0:
+        state.logged = _log_lines(log)
+    if changed is not None and base.exists() and state.logged < limit:
         paths = list(changed)
         record = {
             "token": state.token,
@@ -116,11 +123,13 @@ def save_state(state_dir: Path, state: TargetState, changed: Iterable[str] | Non
         }
         with log.open("a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
+        state.logged += 1
         return
     data = {"url": state.url, "token": state.token, "synced_at": state.synced_at}
     head = json.dumps(data)[:-1]
     _write(base, f'{head}, "files": {json.dumps(state.rows)}}}')
     log.unlink(missing_ok=True)
+    state.logged = 0
 
 
 def _log_lines(path: Path) -> int:

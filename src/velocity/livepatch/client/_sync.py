@@ -206,7 +206,7 @@ class Syncer:
                 self.src,
                 remote,
                 self._signatures,
-                lambda path: unchanged_since_scan(self.src, path, self.hashes),
+                lambda path, st: unchanged_since_scan(self.src, path, self.hashes, st),
             )
             if needs_deletes_first(plan):
                 self._stream(encoder.changes(others=False))

@@ -33,6 +33,7 @@ __all__ = [
 STRONG_BYTES = 8
 _MIN_BLOCK = 512
 _MAX_BLOCK = 1 << 17
+_SCREEN_BITS = 1 << 20
 
 
 def block_size_for(size: int) -> int:
@@ -127,7 +128,9 @@ def apply_delta(old: bytes, delta: Delta) -> bytes:
 
     .. versionadded:: 0.1
     """
-    size, out, view = delta.block_size, [], memoryview(old)
+    size, view = delta.block_size, memoryview(old)
+    # Slices of *old* go to join as views: each byte is copied once, into the result.
+    out: list[bytes | memoryview] = []
     for op in delta.ops:
         if isinstance(op, Literal):
             out.append(op.data)
@@ -135,9 +138,9 @@ def apply_delta(old: bytes, delta: Delta) -> bytes:
         lo, hi = op.block * size, (op.block + op.count) * size
         if op.count < 1 or hi > len(old) - len(old) % size:
             raise ValueError(f"copy of blocks {op.block}+{op.count} is outside the old file")
-        out.append(bytes(view[lo:hi]))
+        out.append(view[lo:hi])
     if delta.copy_tail:
-        out.append(bytes(view[len(old) - len(old) % size :]))
+        out.append(view[len(old) - len(old) % size :])
     return b"".join(out)
 
 
@@ -148,6 +151,10 @@ class _Matcher:
         self.ops: list[Copy | Literal] = []
         self.literal_from = 0
         self.weak_sorted = np.unique(sig.weak)
+        # A bitmap of the weak sums' low bits screens every offset with one gather;
+        # only its hits are looked up exactly.
+        self.screen = np.zeros(_SCREEN_BITS, dtype=np.bool_)
+        self.screen[self.weak_sorted & (_SCREEN_BITS - 1)] = True
 
     def run(self) -> Delta:
         pos, expect, n = 0, 0, len(self.new)
@@ -200,10 +207,11 @@ class _Matcher:
     def _known(self, weaks: U32) -> npt.NDArray[np.bool_]:
         # searchsorted against the signature's sorted weak sums: no re-sort per window.
         table = self.weak_sorted
-        if not len(table):
-            return np.zeros(len(weaks), dtype=np.bool_)
-        idx = np.minimum(np.searchsorted(table, weaks), len(table) - 1)
-        found: npt.NDArray[np.bool_] = table[idx] == weaks
+        found: npt.NDArray[np.bool_] = self.screen[weaks & (_SCREEN_BITS - 1)]
+        hits = np.flatnonzero(found)
+        if len(hits):
+            idx = np.minimum(np.searchsorted(table, weaks[hits]), len(table) - 1)
+            found[hits] = table[idx] == weaks[hits]
         return found
 
     def _tail_matches(self, pos: int) -> bool:
