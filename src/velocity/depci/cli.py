@@ -1,4 +1,5 @@
-"""The ``dep-ci`` command line: ``analyze``, ``affected``, ``why``, ``graph``."""
+"""The ``dep-ci`` command line: ``analyze``, ``affected``, ``why``, ``graph``, ``run``,
+``flaky report``, ``report``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from velocity.core.errors import VelocityError
 from velocity.depci.changes import repo_root
 from velocity.depci.commands.affected import affected
 from velocity.depci.commands.analyze import analyze
+from velocity.depci.commands.flaky import flaky
 from velocity.depci.commands.graph import graph
+from velocity.depci.commands.report import report
+from velocity.depci.commands.run import run as run_tests
 from velocity.depci.commands.why import why
 
 __all__ = ["cli", "main"]
@@ -99,6 +103,43 @@ def _why(opts: _Opts, test: str, changed: str, as_json: bool) -> int:
 def _graph(opts: _Opts, fmt: str, as_json: bool) -> int:
     """The whole dependency graph."""
     return graph(opts.root, "json" if as_json else fmt, use_cache=opts.use_cache)
+
+
+@cli.command(
+    "run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False}
+)
+@click.option(
+    "--base", help="Compare with merge-base(BASE, HEAD) [default: origin/HEAD, main, master, HEAD]."
+)
+@click.option("--staged", is_flag=True, help="Only changes staged in the git index count.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_obj
+def _run(opts: _Opts, base: str | None, staged: bool, command: tuple[str, ...]) -> int:
+    """Run COMMAND on the affected tests only (dep-ci run -- pytest -q)."""
+    return run_tests(opts.root, command, base=base, staged=staged, use_cache=opts.use_cache)
+
+
+@cli.group("flaky")
+def _flaky() -> None:
+    """Tests that failed and then passed on a retry (pytest --flaky-retries N)."""
+
+
+@_flaky.command("report")
+@json_option
+@click.pass_obj
+def _flaky_report(opts: _Opts, as_json: bool) -> int:
+    """Flake rate and last sighting of every flaky test in .velocity/history.sqlite."""
+    return flaky(opts.root, as_json=as_json)
+
+
+@cli.command("report")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--markdown", is_flag=True, help="Print Markdown (for $GITHUB_STEP_SUMMARY).")
+@json_option
+@click.pass_obj
+def _report(opts: _Opts, limit: int, markdown: bool, as_json: bool) -> int:
+    """The audit trail: recent runs, what each skipped and why."""
+    return report(opts.root, as_json=as_json, limit=limit, markdown=markdown)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
