@@ -116,7 +116,8 @@ def _valid_checksum_bad_entry(p: Path) -> None:
     data["graph"] = None  # so that resolution has to read the entry
     first = next(iter(data["entries"]))
     bogus = [["x", "bogus-style", 1, 0, [], False]]
-    data["entries"][first] = {"i": bogus, "b": {}, "l": [], "s": 0, "e": None, "c": True}
+    entry = {"i": bogus, "b": {}, "l": [], "s": 0, "e": None, "c": True}
+    data["entries"][first] = [None, marshal.dumps(entry)]
     raw = marshal.dumps(data)
     meta["checksum"] = hashlib.blake2b(raw, digest_size=16).hexdigest()
     _join(p, meta, raw)

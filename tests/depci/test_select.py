@@ -6,7 +6,7 @@ from velocity.core.errors import ConfigError
 from velocity.depci.engine import build_graph
 from velocity.depci.rules import load_rules
 from velocity.depci.rules_model import DepciRules
-from velocity.depci.select import select
+from velocity.depci.selection import select
 
 from .conftest import Write
 from .conftest import graph_of

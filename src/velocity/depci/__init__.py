@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from velocity.depci.rules import Rules
     from velocity.depci.rules import load_rules
     from velocity.depci.rules_model import DepciRules
-    from velocity.depci.select import Selection
-    from velocity.depci.select import select
+    from velocity.depci.selection import Selection
+    from velocity.depci.selection import select
 
 __all__ = [
     "PARSERS",
@@ -77,7 +77,7 @@ _HOME = {
     "Analysis": "engine", "build_graph": "engine", "is_test_file": "files", "Graph": "graph",
     "Binding": "model", "Edge": "model", "ImportRef": "model", "ParsedFile": "model",
     "PARSERS": "parse", "LanguageParser": "parse", "DepciRules": "rules_model", "Rules": "rules",
-    "load_rules": "rules", "Selection": "select", "select": "select",
+    "load_rules": "rules", "Selection": "selection", "select": "selection",
 }  # fmt: skip
 
 

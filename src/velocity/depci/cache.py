@@ -14,17 +14,24 @@ from typing import Any
 
 from velocity.depci.model import ParsedFile
 
-__all__ = ["CACHE_FILE", "CacheStats", "ParseCache"]
+__all__ = ["CACHE_FILE", "JOURNAL_FILE", "CacheStats", "ParseCache"]
 
 #: Where the cache lives, relative to the repository root.
 CACHE_FILE = ".velocity/depci.cache"
+#: What runs since the cache file was written changed, appended one record per run.
+JOURNAL_FILE = ".velocity/depci.journal"
 _FORMAT = "velocity-depci-cache"
-_VERSION = 3
+_VERSION = 4
 # The body is marshal (several times faster than JSON for the warm path); its format is
 # tied to the interpreter, so the Python version is part of the header.
 _MARSHAL = 4
 _PYTHON = list(sys.version_info[:2])
 _RACY_NS = 1_000_000_000
+_GRAPH_PARTS = ("digests", "edges", "surface")
+# A journal record: payload length (8 bytes, little-endian), then the chained checksum.
+_LEN, _SUM = 8, 16
+# The journal is folded into the cache file once past a quarter of it, or this.
+_SMALLEST_JOURNAL = 1 << 16
 
 
 @dataclass
@@ -44,17 +51,22 @@ class CacheStats:
 class ParseCache:
     """Maps (parser version, content hash) -> :class:`ParsedFile`, plus a stat cache per path.
 
-    The file is a JSON header line (format tag, version, Python version, blake2b checksum of
-    the body) and a marshal body; anything that doesn't check out (truncated, garbage, other
-    version) is discarded whole and ``stats.rebuilt`` says why. Entries are decoded on
-    first use; one that doesn't decode is dropped and re-parsed. ``graph`` holds the
-    previous run's resolved edges (see :mod:`velocity.depci.linker`).
+    The cache file is a JSON header line (format tag, version, Python version, blake2b
+    checksum of the body) and a marshal body. A run that changes little appends a record of
+    what it changed to the journal instead of rewriting the file; each record's checksum
+    covers the previous one's (the first covers the cache file's), so a journal that is torn,
+    reordered or belongs to another cache file fails. Anything that doesn't check out
+    (truncated, garbage, other version) is discarded whole and ``stats.rebuilt`` says why.
+    Entries are stored separately encoded and decoded on first use; one that doesn't decode
+    is dropped and re-parsed. ``graph`` holds the previous run's resolved edges (see
+    :mod:`velocity.depci.linker`).
 
     .. versionadded:: 0.1
     """
 
     def __init__(self, root: Path, parser_versions: str) -> None:
         self.path = root / CACHE_FILE
+        self.journal = root / JOURNAL_FILE
         self.stats = CacheStats()
         self.graph: dict[str, Any] | None = None
         self._salt = parser_versions
@@ -62,9 +74,13 @@ class ParseCache:
         self._entries: dict[str, ParsedFile] = {}
         self._stat: dict[str, list[Any]] = {}
         self._used: set[str] = set()
+        self._new: dict[str, list[Any]] = {}
+        self._restat: set[str] = set()
         self._new_graph: dict[str, Any] | None = None
         self._dirty = False
         self._saved_ns = 0
+        self._tip: bytes | None = None  # checksum of the last valid record (None: no base)
+        self._sizes = (0, 0)  # cache file, journal
         self._load()
 
     def lookup_hash(self, rel: str, st: os.stat_result) -> str | None:
@@ -81,8 +97,11 @@ class ParseCache:
 
     def remember_hash(self, rel: str, st: os.stat_result, digest: str) -> None:
         """Store *rel*'s hash with its size and mtime for the next run."""
-        self._stat[rel] = [st.st_size, st.st_mtime_ns, digest]
-        self._dirty = True
+        entry = [st.st_size, st.st_mtime_ns, digest]
+        if self._stat.get(rel) != entry:
+            self._stat[rel] = entry
+            self._restat.add(rel)
+            self._dirty = True
 
     def has(self, key: str) -> bool:
         """Is there an entry for *key* (decoded or not)?"""
@@ -93,7 +112,8 @@ class ParseCache:
         hit = self._entries.get(key)
         if hit is not None:
             return hit.error
-        error = self._raw[key].get("e") if isinstance(self._raw.get(key), dict) else None
+        raw = self._raw.get(key)
+        error = raw[0] if isinstance(raw, list) and len(raw) == 2 else None
         return error if isinstance(error, str) else None
 
     def get(self, key: str) -> ParsedFile | None:
@@ -101,8 +121,9 @@ class ParseCache:
         hit = self._entries.get(key)
         if hit is None and key in self._raw:
             try:
-                hit = ParsedFile.from_json(self._raw.pop(key))
+                hit = ParsedFile.from_json(marshal.loads(self._raw[key][1]))  # noqa: S302
             except Exception as exc:
+                self._raw.pop(key)
                 self.stats.rebuilt = f"bad entry: {type(exc).__name__}"
                 return None
             self._entries[key] = hit
@@ -116,7 +137,15 @@ class ParseCache:
     def put(self, key: str, parsed: ParsedFile) -> None:
         """Store a fresh parse, counting it."""
         self._entries[key] = parsed
-        self._raw.pop(key, None)
+        self._raw[key] = self._new[key] = _encode(parsed)
+        self._used.add(key)
+        self.stats.parsed += 1
+        self._dirty = True
+
+    def put_encoded(self, key: str, error: str | None, blob: bytes) -> None:
+        """Store a fresh parse already encoded (by a worker process), counting it."""
+        self._raw[key] = self._new[key] = [error, blob]
+        self._entries.pop(key, None)
         self._used.add(key)
         self.stats.parsed += 1
         self._dirty = True
@@ -127,25 +156,67 @@ class ParseCache:
         self._dirty = self._dirty or changed
 
     def save(self, live_paths: set[str]) -> None:
-        """Write the entries used in this run atomically (temp file + rename)."""
-        stat = {k: v for k, v in self._stat.items() if k in live_paths}
-        known = set(self._entries) | set(self._raw)
-        if not self._dirty and len(stat) == len(self._stat) and self._used == known:
+        """Append what this run changed to the journal, or rewrite the cache file.
+
+        The cache file is written atomically (temp file + rename) with only the entries
+        used in this run, when there is no valid one yet, when the graph's key changed, or
+        when the journal has grown to a quarter of it.
+        """
+        gone = [k for k in self._stat if k not in live_paths]
+        if not self._dirty and not gone:
             return
-        entries = {
-            k: self._entries[k].to_json() if k in self._entries else self._raw[k]
-            for k in sorted(self._used)
-        }
-        body = {"salt": self._salt, "entries": entries, "stat": stat, "graph": self._new_graph}
-        raw = marshal.dumps(body, _MARSHAL)
-        meta = {"format": _FORMAT, "version": _VERSION, "python": _PYTHON, "checksum": _digest(raw)}
-        doc = json.dumps(meta).encode()
+        for rel in gone:
+            del self._stat[rel]
+        delta = self._delta(gone)
+        payload = marshal.dumps(delta, _MARSHAL) if delta is not None else b""
+        grown = self._sizes[1] + len(payload) > max(self._sizes[0] // 4, _SMALLEST_JOURNAL)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if delta is None or self._tip is None or grown:
+            self._rewrite()
+        else:
+            self._append(payload, self._tip)
+
+    def _delta(self, gone: list[str]) -> dict[str, Any] | None:
+        # What changed since the load, or None when only a full rewrite can say it.
+        old, new = self.graph, self._new_graph
+        if old is None or new is None or old.get("key") != new.get("key"):
+            return None
+        if not all(isinstance(old.get(p), dict) for p in _GRAPH_PARTS):
+            return None
+        graph = {}
+        for part in _GRAPH_PARTS:
+            before, after = old[part], new[part]
+            changed = {k: v for k, v in after.items() if before.get(k) != v}
+            graph[part] = [changed, [k for k in before if k not in after]]
+        stat = {k: self._stat[k] for k in self._restat if k in self._stat}
+        return {"entries": self._new, "stat": [stat, gone], "graph": graph}
+
+    def _rewrite(self) -> None:
+        entries = {k: self._raw[k] for k in sorted(self._used) if k in self._raw}
+        body = {
+            "salt": self._salt,
+            "entries": entries,
+            "stat": self._stat,
+            "graph": self._new_graph,
+        }
+        raw = marshal.dumps(body, _MARSHAL)
+        meta = {"format": _FORMAT, "version": _VERSION, "python": _PYTHON, "checksum": _hex(raw)}
         _ignore_file(self.path.parent)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".depci-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(doc + b"\n" + raw)
+            fh.write(json.dumps(meta).encode() + b"\n" + raw)
+        # Journal first: a crash in between leaves the old cache file, whole and consistent.
+        self.journal.unlink(missing_ok=True)
         os.replace(tmp, self.path)
+
+    def _append(self, payload: bytes, tip: bytes) -> None:
+        record = len(payload).to_bytes(_LEN, "little") + _chain(tip, payload) + payload
+        # One write on an O_APPEND descriptor; a torn or interleaved record fails its checksum.
+        fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, record)
+        finally:
+            os.close(fd)
 
     def _load(self) -> None:
         try:
@@ -157,8 +228,9 @@ class ParseCache:
             return
         try:
             self._decode(head, raw)
+            self._replay()
         except Exception as exc:
-            self._raw, self._stat, self.graph = {}, {}, None
+            self._raw, self._stat, self.graph, self._tip = {}, {}, None, None
             self.stats.rebuilt = str(exc) or type(exc).__name__
 
     def _decode(self, head: bytes, raw: bytes) -> None:
@@ -167,7 +239,8 @@ class ParseCache:
             raise ValueError("other format or version")
         if meta.get("python") != _PYTHON:
             raise ValueError("written by another Python")
-        if meta.get("checksum") != _digest(raw):
+        checksum = _hex(raw)
+        if meta.get("checksum") != checksum:
             raise ValueError("checksum mismatch")
         # Only a body whose checksum matches reaches marshal: the cache is the repository's own,
         # written by us, and guarded against corruption (not against someone forging it).
@@ -183,6 +256,46 @@ class ParseCache:
         self._raw, self._stat = body["entries"], stat
         self._saved_ns = self.path.stat().st_mtime_ns
         self.graph = graph if isinstance(graph, dict) else None
+        self._tip, self._sizes = bytes.fromhex(checksum), (len(raw), 0)
+
+    def _replay(self) -> None:
+        # Apply the journal's records in order; any flaw discards the whole cache.
+        try:
+            data = self.journal.read_bytes()
+            mtime = self.journal.stat().st_mtime_ns
+        except FileNotFoundError:
+            return
+        tip, at = self._tip, 0
+        assert tip is not None
+        while at < len(data):
+            size = int.from_bytes(data[at : at + _LEN], "little")
+            checksum = data[at + _LEN : at + _LEN + _SUM]
+            payload = data[at + _LEN + _SUM : at + _LEN + _SUM + size]
+            if len(payload) != size or _chain(tip, payload) != checksum:
+                raise ValueError("journal: torn or foreign record")
+            self._apply(marshal.loads(payload))  # noqa: S302 - checksummed, see _decode
+            tip, at = checksum, at + _LEN + _SUM + size
+        self._tip, self._sizes = tip, (self._sizes[0], len(data))
+        self._saved_ns = max(self._saved_ns, mtime)
+
+    def _apply(self, delta: dict[str, Any]) -> None:
+        if not isinstance(delta["entries"], dict):
+            raise TypeError("bad entries")
+        self._raw.update(delta["entries"])
+        stat, gone = delta["stat"]
+        if not all(isinstance(v, list) and len(v) == 3 for v in stat.values()):
+            raise ValueError("bad stat entry")
+        self._stat.update(stat)
+        for rel in gone:
+            self._stat.pop(rel, None)
+        graph = self.graph
+        if graph is None:
+            raise ValueError("journal: no graph to apply to")
+        for part in _GRAPH_PARTS:
+            changed, dropped = delta["graph"][part]
+            graph[part].update(changed)
+            for key in dropped:
+                graph[part].pop(key, None)
 
 
 def content_hash(data: bytes) -> str:
@@ -193,8 +306,17 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _digest(raw: bytes) -> str:
+def _encode(parsed: ParsedFile) -> list[Any]:
+    # The error apart, so that listing errors never decodes an entry.
+    return [parsed.error, marshal.dumps(parsed.to_json(), _MARSHAL)]
+
+
+def _hex(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def _chain(tip: bytes, payload: bytes) -> bytes:
+    return hashlib.blake2b(tip + payload, digest_size=_SUM).digest()
 
 
 def _ignore_file(directory: Path) -> None:

@@ -51,26 +51,39 @@ def changed_files(root: Path, base: str | None = None) -> list[str]:
     .. versionadded:: 0.1
     """
     base = base or default_base(root)
-    head_ok = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode == 0
-    since = _merge_base(root, base) if head_ok else _EMPTY_TREE
+    since = _merge_base(root, base)
+    # Three independent listings: run them side by side (each is mostly process start-up).
+    listings = [
+        ["diff", since, "--name-only", "--no-renames", "-z", "--"],
+        ["diff", "--cached", since, "--name-only", "--no-renames", "-z", "--"],
+        ["ls-files", "--others", "--exclude-standard", "-z"],
+    ]
+    procs = [_start(root, args) for args in listings]
+    outputs = [(*proc.communicate(), proc.returncode) for proc in procs]
     names: set[str] = set()
-    for args in (["diff", since], ["diff", "--cached", since]):
-        names |= _names(root, [*args, "--name-only", "--no-renames", "-z", "--"])
-    names |= _names(root, ["ls-files", "--others", "--exclude-standard", "-z"])
+    for args, output in zip(listings, outputs, strict=True):
+        names |= _names(args, *output)
     return sorted(names)
 
 
 def _merge_base(root: Path, base: str) -> str:
+    # One git call when all is well; the checks that name the problem only when not.
+    proc = _git(root, "merge-base", base, "HEAD")
+    if proc.returncode == 0:
+        return proc.stdout.decode().strip()
+    if _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
+        return _EMPTY_TREE  # no commit yet: everything in the work tree is new
     if _git(root, "rev-parse", "--verify", "--quiet", base + "^{commit}").returncode != 0:
         raise VelocityError(f"unknown git revision: {base!r}")
-    proc = _git(root, "merge-base", base, "HEAD")
-    if proc.returncode != 0:
-        raise VelocityError(f"no merge-base between {base!r} and HEAD")
-    return proc.stdout.decode().strip()
+    raise VelocityError(f"no merge-base between {base!r} and HEAD")
 
 
-def _names(root: Path, args: list[str]) -> set[str]:
-    proc = _git(root, *args)
-    if proc.returncode != 0:
-        raise VelocityError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()}")
-    return {n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
+def _start(root: Path, args: list[str]) -> subprocess.Popen[bytes]:
+    cmd = ["git", "-C", str(root), *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _names(args: list[str], out: bytes, err: bytes, code: int) -> set[str]:
+    if code != 0:
+        raise VelocityError(f"git {args[0]} failed: {err.decode(errors='replace').strip()}")
+    return {n for n in out.decode("utf-8", "surrogateescape").split("\0") if n}

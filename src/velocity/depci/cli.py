@@ -16,10 +16,7 @@ from velocity.core.errors import VelocityError
 from velocity.depci.changes import repo_root
 from velocity.depci.commands.affected import affected
 from velocity.depci.commands.analyze import analyze
-from velocity.depci.commands.flaky import flaky
 from velocity.depci.commands.graph import graph
-from velocity.depci.commands.report import report
-from velocity.depci.commands.run import run as run_tests
 from velocity.depci.commands.why import why
 
 __all__ = ["cli", "main"]
@@ -116,6 +113,9 @@ def _graph(opts: _Opts, fmt: str, as_json: bool) -> int:
 @click.pass_obj
 def _run(opts: _Opts, base: str | None, staged: bool, command: tuple[str, ...]) -> int:
     """Run COMMAND on the affected tests only (dep-ci run -- pytest -q)."""
+    # Imported here: these front ends (sqlite3, shlex, runners) would tax every warm run.
+    from velocity.depci.commands.run import run as run_tests
+
     return run_tests(opts.root, command, base=base, staged=staged, use_cache=opts.use_cache)
 
 
@@ -129,6 +129,8 @@ def _flaky() -> None:
 @click.pass_obj
 def _flaky_report(opts: _Opts, as_json: bool) -> int:
     """Flake rate and last sighting of every flaky test in .velocity/history.sqlite."""
+    from velocity.depci.commands.flaky import flaky
+
     return flaky(opts.root, as_json=as_json)
 
 
@@ -139,6 +141,8 @@ def _flaky_report(opts: _Opts, as_json: bool) -> int:
 @click.pass_obj
 def _report(opts: _Opts, limit: int, markdown: bool, as_json: bool) -> int:
     """The audit trail: recent runs, what each skipped and why."""
+    from velocity.depci.commands.report import report
+
     return report(opts.root, as_json=as_json, limit=limit, markdown=markdown)
 
 

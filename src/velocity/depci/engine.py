@@ -20,6 +20,9 @@ from velocity.depci.graph import Graph
 from velocity.depci.linker import link
 from velocity.depci.model import ParsedFile
 from velocity.depci.parse import PARSERS
+from velocity.depci.parse import Encoded
+from velocity.depci.parse import ParseJob as _Job
+from velocity.depci.parse import parse_all
 from velocity.depci.parse import parse_source
 from velocity.depci.pyroots import detect_python_roots
 
@@ -115,27 +118,47 @@ class _Parsed(Mapping[str, ParsedFile]):
         self.root, self.cache, self.base = root, cache, str(root)
         self.keys_by_path: dict[str, str] = {}
         self._fresh: dict[str, ParsedFile] = {}
+        self._encoded: dict[str, Encoded] = {}
 
     def add_all(self, files: list[str], strict: set[str]) -> None:
+        jobs: list[_Job] = []
+        queued: dict[str, bool] = {}
         for rel in files:
             if "." in rel and rel[rel.rfind(".") :] in PARSERS:
-                self.add(rel, rel in strict)
+                job = self.add(rel, rel in strict)
+                if job is None:
+                    continue
+                if self.cache is not None and job[1] in queued and queued[job[1]] >= job[3]:
+                    self.cache.use(job[1])  # same content as a file already queued
+                    continue
+                queued[job[1]] = job[3]
+                jobs.append(job)
+        for (rel, key, _, _), result in zip(jobs, parse_all(jobs), strict=True):
+            if isinstance(result, ParsedFile):
+                self._fresh[rel] = result
+                if self.cache is not None:
+                    self.cache.put(key, result)
+            else:
+                self._encoded[rel] = result
+                if self.cache is not None:
+                    self.cache.put_encoded(key, result.error, result.blob)
 
-    def add(self, rel: str, strict: bool) -> None:
+    def add(self, rel: str, strict: bool) -> _Job | None:
         try:
             digest, data = _digest(os.path.join(self.base, rel), rel, self.cache)
+            key = self.keys_by_path[rel] = f"{rel[rel.rfind('.') :]}:{digest}"
+            cache = self.cache
+            if cache is not None and cache.has(key):
+                hit = cache.get(key) if strict else None
+                if not strict or (hit is not None and hit.checked):
+                    cache.use(key)
+                    return None
+            source = data if data is not None else (self.root / rel).read_bytes()
         except OSError as exc:
             self.keys_by_path[rel] = f"unreadable:{rel}"
             self._fresh[rel] = ParsedFile(error=f"unreadable: {exc.strerror}")
-            return
-        key = self.keys_by_path[rel] = f"{rel[rel.rfind('.') :]}:{digest}"
-        cache = self.cache
-        if cache is not None and cache.has(key):
-            hit = cache.get(key) if strict else None
-            if not strict or (hit is not None and hit.checked):
-                cache.use(key)
-                return
-        self._parse(rel, key, data, strict)
+            return None
+        return rel, key, source, strict
 
     def _parse(self, rel: str, key: str, data: bytes | None, strict: bool) -> ParsedFile:
         source = data if data is not None else (self.root / rel).read_bytes()
@@ -147,6 +170,8 @@ class _Parsed(Mapping[str, ParsedFile]):
 
     def __getitem__(self, rel: str) -> ParsedFile:
         hit = self._fresh.get(rel)
+        if hit is None and rel in self._encoded:
+            hit = self._fresh[rel] = self._encoded.pop(rel).decode()
         if hit is None:
             key = self.keys_by_path[rel]
             hit = self.cache.get(key) if self.cache is not None else None
@@ -164,7 +189,7 @@ class _Parsed(Mapping[str, ParsedFile]):
     def errors(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for rel, key in self.keys_by_path.items():
-            fresh = self._fresh.get(rel)
+            fresh = self._fresh.get(rel) or self._encoded.get(rel)
             error = fresh.error if fresh is not None else self.cache and self.cache.error_of(key)
             if error:
                 out[rel] = error

@@ -10,7 +10,15 @@ from pathlib import Path
 from pathlib import PurePosixPath
 from typing import Any
 
-__all__ = ["JsPackage", "TsConfig", "load_json", "load_packages", "load_tsconfig"]
+__all__ = [
+    "JsPackage",
+    "TsConfig",
+    "extends_chain",
+    "extends_target",
+    "load_json",
+    "load_packages",
+    "load_tsconfig",
+]
 
 _JSONC = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
 _TRAILING = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
@@ -46,7 +54,11 @@ class TsConfig:
 
 
 def load_tsconfig(root: Path, rel: str, _depth: int = 0) -> TsConfig:
-    """Load *rel* (repo-relative) following relative ``extends`` chains.
+    """Load *rel* (repo-relative) following its ``extends`` chain.
+
+    A relative ``extends`` names a file next to *rel*; any other names a package in a
+    ``node_modules`` directory above *rel*, found the way TypeScript does
+    (see :func:`extends_target`).
 
     .. versionadded:: 0.1
     """
@@ -55,14 +67,116 @@ def load_tsconfig(root: Path, rel: str, _depth: int = 0) -> TsConfig:
     conf = TsConfig()
     if not isinstance(data, dict):
         return conf
-    extends = data.get("extends")
-    for ext in [extends] if isinstance(extends, str) else extends or []:
-        if isinstance(ext, str) and ext.startswith(".") and _depth < 10:
-            target = _norm(here / ext)
-            target += "" if target.endswith(".json") else ".json"
+    for ext in _extends_of(data):
+        target = extends_target(root, rel, ext) if _depth < 10 else None
+        if target is not None:
             _inherit(conf, load_tsconfig(root, target, _depth + 1))
     _apply(conf, data.get("compilerOptions") or {}, here)
     return conf
+
+
+def extends_chain(root: Path, rel: str) -> list[str]:
+    """Every file *rel*'s ``extends`` chain reads, in order, *rel* excluded.
+
+    .. versionadded:: 0.2
+    """
+    out: list[str] = []
+    todo = [rel]
+    while todo and len(out) < 20:
+        current = todo.pop()
+        data = load_json(root / current)
+        for ext in _extends_of(data) if isinstance(data, dict) else []:
+            target = extends_target(root, current, ext)
+            if target is not None and target not in out and target != rel:
+                out.append(target)
+                todo.append(target)
+    return out
+
+
+def extends_target(root: Path, rel: str, spec: str) -> str | None:
+    """The repo-relative file an ``extends`` value *spec* in *rel* names, if it exists.
+
+    Relative specs are taken from *rel*'s directory (``.json`` added when missing). Others
+    are looked up like TypeScript's module resolution for configs: in ``node_modules`` of
+    *rel*'s directory and each one above it, the package's ``exports``, then the file
+    (``.json`` added when missing), then ``tsconfig`` of package.json or ``tsconfig.json``.
+    A relative spec's file need not exist (an unreadable config is an empty one).
+
+    .. versionadded:: 0.2
+    """
+    here = PurePosixPath(rel).parent
+    if spec.startswith("."):
+        target = _norm(here / spec)
+        plain = target.endswith(".json") or (root / target).is_file()
+        return target if plain else target + ".json"
+    parts = spec.split("/")
+    size = 2 if spec.startswith("@") else 1
+    name, sub = "/".join(parts[:size]), "/".join(parts[size:])
+    directory: PurePosixPath | None = here
+    while directory is not None:
+        pkg = _norm(directory / "node_modules" / name)
+        if (root / pkg).is_dir():
+            found = _in_package(root, pkg, sub)
+            if found is not None:
+                return found
+        directory = None if str(directory) in ("", ".") else directory.parent
+    return None
+
+
+def _extends_of(data: dict[str, Any]) -> list[str]:
+    extends = data.get("extends")
+    found = [extends] if isinstance(extends, str) else extends or []
+    return [e for e in found if isinstance(e, str) and e] if isinstance(found, list) else []
+
+
+def _in_package(root: Path, pkg: str, sub: str) -> str | None:
+    manifest = load_json(root / pkg / "package.json")
+    manifest = manifest if isinstance(manifest, dict) else {}
+    exported = _export(manifest.get("exports"), "./" + sub if sub else ".")
+    candidates = [exported] if exported is not None else []
+    if sub:
+        candidates += [sub, sub + ".json", sub + "/tsconfig.json"]
+    else:
+        field_ = manifest.get("tsconfig")
+        candidates += [field_] if isinstance(field_, str) else []
+        candidates.append("tsconfig.json")
+    for candidate in candidates:
+        target = _norm(PurePosixPath(pkg) / candidate)
+        if (root / target).is_file():
+            return target
+    return None
+
+
+def _export(exports: Any, key: str) -> str | None:
+    # package.json "exports": the entry for *key* (patterns with one "*" allowed).
+    if isinstance(exports, (str, list)) or (
+        isinstance(exports, dict) and not any(str(k).startswith(".") for k in exports)
+    ):
+        return _condition(exports) if key == "." else None
+    if not isinstance(exports, dict):
+        return None
+    if key in exports:
+        return _condition(exports[key])
+    for pattern, value in exports.items():
+        head, star, tail = str(pattern).partition("*")
+        fits = key.startswith(head) and key.endswith(tail) and len(key) >= len(head + tail)
+        target = _condition(value) if star and fits else None
+        if target is not None:
+            return target.replace("*", key[len(head) : len(key) - len(tail)])
+    return None
+
+
+def _condition(value: Any) -> str | None:
+    # TypeScript reads a config through the "types", "require" and "default" conditions.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return next((t for t in map(_condition, value) if t is not None), None)
+    if isinstance(value, dict):
+        for key in ("types", "require", "node", "default"):
+            if key in value:
+                return _condition(value[key])
+    return None
 
 
 def _inherit(conf: TsConfig, parent: TsConfig) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from velocity.depci.files import is_test_file
 from velocity.depci.graph import Graph
+from velocity.depci.jsconfig import extends_chain
 from velocity.depci.model import Edge
 from velocity.depci.model import ParsedFile
 from velocity.depci.resolve_js import JsResolver
@@ -26,6 +27,7 @@ from velocity.depci.resolve_python import PythonResolver
 
 __all__ = ["link"]
 
+_EDGE_FIELDS = len(Edge._fields)
 _CONFIG_NAMES = ("package.json", "pyproject.toml", "setup.cfg", "pnpm-workspace.yaml")
 
 
@@ -91,9 +93,31 @@ def _fill(
             edges_out[path] = [list(e) for e in graph.forward.get(path, {}).values()]
         else:
             edges_out[path] = kept = old["edges"].get(path, [])
-            for fields in kept:
-                graph.add_edge(path, Edge(*fields))
+            _add_kept(graph, path, kept)
     return edges_out, {p: surfaces[p] for p in keys}
+
+
+def _add_kept(graph: Graph, path: str, kept: list[list[Any]]) -> None:
+    # Graph.add_edge, inlined: this loop carries every edge of a warm run.
+    make, forward, reverse = tuple.__new__, graph.forward, graph.reverse
+    out = forward.get(path)
+    if out is None:
+        graph.add_node(path)
+        out = forward[path]
+    for fields in kept:
+        if len(fields) != _EDGE_FIELDS:
+            raise ValueError("bad edge")
+        edge: Edge = make(Edge, fields)
+        target = edge[0]
+        if target == path:
+            continue
+        into = reverse.get(target)
+        if into is None:
+            graph.add_node(target)
+            into = reverse[target]
+        prev = out.get(target)
+        if prev is None or (edge[1] and not prev[1]):
+            out[target] = into[path] = edge
 
 
 def _usable(previous: dict[str, Any] | None, graph_key: str) -> bool:
@@ -109,9 +133,10 @@ def _stale(old: dict[str, Any], keys: dict[str, str], parsed: Mapping[str, Parse
     moved = {p for p in changed if surface.get(p) != _surface(parsed[p])}
     moved |= {p for p in before if p not in keys}
     redo = set(changed)
-    for src, edges in old["edges"].items():
-        if any(e[0] in moved for e in edges):
-            redo.add(src)
+    if moved:
+        for src, edges in old["edges"].items():
+            if any(e[0] in moved for e in edges):
+                redo.add(src)
     return redo & set(keys)
 
 
@@ -126,15 +151,23 @@ def _graph_key(root: Path, known: set[str], roots: list[str], precise: bool) -> 
     configs: list[list[str | None]] = []
     for path in sorted(known):
         name = path.rpartition("/")[2]
-        if name in _CONFIG_NAMES or (
-            name.endswith(".json") and name.startswith(("tsconfig", "jsconfig"))
-        ):
-            try:
-                configs.append([path, hashlib.blake2b((root / path).read_bytes()).hexdigest()])
-            except OSError:
-                configs.append([path, None])
+        tsconfig = name.endswith(".json") and name.startswith(("tsconfig", "jsconfig"))
+        if name in _CONFIG_NAMES or tsconfig:
+            configs.append([path, _file_hash(root, path)])
+        if tsconfig:
+            # What `extends` reads counts too: a base.json, or a package in node_modules.
+            configs += [
+                [f"{path}>{ext}", _file_hash(root, ext)] for ext in extends_chain(root, path)
+            ]
     blob = json.dumps([sorted(known), roots, precise, configs]).encode()
     return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+
+def _file_hash(root: Path, path: str) -> str | None:
+    try:
+        return hashlib.blake2b((root / path).read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _conftest_edges(graph: Graph, known: set[str]) -> None:

@@ -94,15 +94,24 @@ class ParsedFile:
         """
         # The cache checksums what it wrote, so shapes are trusted; types are still checked
         # where a wrong one would not fail loudly later.
-        imports = [
-            ImportRef(s, _style(st), ln, lv, tuple(ns), t) for s, st, ln, lv, ns, t in data["i"]
+        # tuple.__new__ skips the named tuples' Python-level __new__: decoding is on the
+        # cold path for every file parsed in a worker process.
+        new = tuple.__new__
+        imports: list[ImportRef] = [
+            new(ImportRef, (s, st if st in _STYLES else _style(st), ln, lv, tuple(ns), t))
+            for s, st, ln, lv, ns, t in data["i"]
         ]
-        bindings = {k: [Binding(m, lv, n) for m, lv, n in v] for k, v in data["b"].items()}
+        bindings: dict[str, list[Binding]] = {
+            k: [new(Binding, (m, lv, n)) for m, lv, n in v] for k, v in data["b"].items()
+        }
         error = data["e"]
         if error is not None and not isinstance(error, str):
             raise TypeError("error must be a string")
         locals_ = frozenset(map(str, data["l"]))
         return cls(imports, bindings, locals_, bool(data["s"]), error, bool(data["c"]))
+
+
+_STYLES = frozenset(("import", "from", "dynamic", "plugin"))
 
 
 def _style(value: object) -> ImportStyle:

@@ -43,7 +43,7 @@ class PythonParser:
     .. versionadded:: 0.1
     """
 
-    version = "py-2"
+    version = "py-3"
 
     def __init__(self) -> None:
         self._parser = Parser(_LANGUAGE)
@@ -72,17 +72,21 @@ class PythonParser:
         return result
 
 
-def collect_imports(root: Node, statements: list[Node] | None = None) -> list[ImportRef]:
+def collect_imports(
+    root: Node, statements: list[tuple[Node, ImportRef | None]] | None = None
+) -> list[ImportRef]:
+    # *statements* gets each import statement, with its ref when a from-import (for bind).
     refs: list[ImportRef] = []
     for _, caps in QueryCursor(_QUERY).matches(root):
         if "import" in caps:
             refs.extend(_plain_import(caps["import"][0]))
             if statements is not None:
-                statements.append(caps["import"][0])
+                statements.append((caps["import"][0], None))
         elif "from" in caps:
-            refs.append(_from_import(caps["from"][0]))
+            ref = _from_import(caps["from"][0])
+            refs.append(ref)
             if statements is not None:
-                statements.append(caps["from"][0])
+                statements.append((caps["from"][0], ref))
         elif "fn" in caps and text(caps["fn"][0]) in _DYNAMIC:
             refs.extend(_literal_import(caps["arg"][0], "dynamic"))
         elif "rhs" in caps:
@@ -173,12 +177,12 @@ def _targets(node: Node | None, locals_: set[str]) -> None:
             _targets(c, locals_)
 
 
-def bind(node: Node, out: ParsedFile) -> None:
-    # Record the module-level names an import statement binds.
+def bind(node: Node, out: ParsedFile, ref: ImportRef | None = None) -> None:
+    # Record the module-level names an import statement binds (*ref*: its from-import, known).
     if node.type == "import_statement":
         _bind_import(node, out)
     else:
-        _bind_from(node, out)
+        _bind_from(node, out, ref)
 
 
 def _bind_import(node: Node, out: ParsedFile) -> None:
@@ -192,8 +196,8 @@ def _bind_import(node: Node, out: ParsedFile) -> None:
             out.bindings.setdefault(top, []).append(Binding(top))
 
 
-def _bind_from(node: Node, out: ParsedFile) -> None:
-    ref = _from_import(node)
+def _bind_from(node: Node, out: ParsedFile, ref: ImportRef | None = None) -> None:
+    ref = ref if ref is not None else _from_import(node)
     if ref.names == ("*",):
         out.star = True
         return

@@ -7,7 +7,7 @@ line yields no import, the file goes to the full parse (``None``). Names a modul
 itself are collected from its top-level statements and the blocks of top-level if/try/with
 statements, generously (every word left of an ``=``): more local names only ever make an
 edge deep, never drop one. The pass reports no syntax errors: changed files are always
-parsed in full (see :mod:`velocity.depci.select`).
+parsed in full (see :mod:`velocity.depci.selection`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from tree_sitter import Parser
 from tree_sitter import Point
 from tree_sitter import Range
 
+from velocity.depci.model import ImportRef
 from velocity.depci.model import ParsedFile
 from velocity.depci.parse_python import bind
 from velocity.depci.parse_python import collect_imports
@@ -53,14 +54,14 @@ def quick_parse(parser: Parser, source: bytes) -> ParsedFile | None:
     if ranges:
         parser.included_ranges = ranges
         root = parser.parse(source).root_node
-        statements: list[Node] = []
+        statements: list[tuple[Node, ImportRef | None]] = []
         result.imports = collect_imports(root, statements)
         if not rows <= {r.line for r in result.imports}:
             return None  # a candidate line produced no import: let the full parse decide
         lines, memo = source.split(b"\n"), dict[int, bool]()
-        for node in sorted(statements, key=lambda n: n.start_point[0]):
+        for node, ref in sorted(statements, key=lambda s: s[0].start_point[0]):
             if _module_level(lines, node.start_point[0], memo):
-                bind(node, result)
+                bind(node, result, ref)
     result.star = any(r.names == ("*",) for r in result.imports)
     result.local_names = _local_names(source)
     return result

@@ -19,8 +19,8 @@ from velocity.depci.engine import Analysis
 from velocity.depci.engine import build_graph
 from velocity.depci.files import is_test_file
 from velocity.depci.files import list_files
-from velocity.depci.select import Selection
-from velocity.depci.select import select
+from velocity.depci.selection import Selection
+from velocity.depci.selection import select
 
 __all__ = ["STAGED", "Plan", "make_plan", "staged_files"]
 

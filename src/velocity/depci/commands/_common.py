@@ -14,8 +14,8 @@ from velocity.core.errors import UsageError
 from velocity.depci.cache import CacheStats
 from velocity.depci.engine import Analysis
 from velocity.depci.engine import build_graph
-from velocity.depci.select import Selection
-from velocity.depci.select import select
+from velocity.depci.selection import Selection
+from velocity.depci.selection import select
 
 
 def to_repo_path(root: Path, name: str) -> str:
@@ -53,8 +53,9 @@ def show(
         return 0
     for reason in sel.reasons:
         click.echo(f"run everything: {reason}", err=True)
-    for line in sel.tests if tests_only else sel.affected:
-        click.echo(line)
+    lines = sel.tests if tests_only else sel.affected
+    if lines:  # one write: click.echo costs a few microseconds per call
+        click.echo("\n".join(lines))
     what = "tests" if tests_only else "affected files"
     count = len(sel.tests if tests_only else sel.affected)
     click.echo(f"{count} {what} from {len(sel.changed)} changed files", err=True)

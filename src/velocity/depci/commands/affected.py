@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from velocity.core.errors import VelocityError
 from velocity.depci.changes import changed_files
 from velocity.depci.changes import default_base
 from velocity.depci.changes import repo_root
@@ -22,8 +23,11 @@ def affected(
 
     .. versionadded:: 0.1
     """
-    repo_root(root)  # "not a git repository" beats any later git error
-    base = base or default_base(root)
-    changed = changed_files(root, base)
+    try:
+        base = base or default_base(root)
+        changed = changed_files(root, base)
+    except VelocityError:
+        repo_root(root)  # "not a git repository" beats any other git error
+        raise
     analysis, sel = select_changed(root, changed, use_cache)
     return show(analysis, sel, tests_only, as_json, base=base)
