@@ -81,3 +81,42 @@ def test_a_big_changed_file_goes_to_tree_sitter() -> None:
     result = PARSERS[".py"].parse(source, ".py", strict=True)
     assert [r.spec for r in result.imports] == ["os"]
     assert (result.error, result.checked, result.local_names) == (None, True, frozenset({"x"}))
+
+
+NESTED = """\
+import top
+class C:
+    import in_class
+    def m(self):
+        async def inner():
+            async for x in y:
+                import in_async_for
+            else:
+                import in_for_else
+            async with z:
+                from w import v
+        lam = lambda: 1
+match cmd:
+    case [a]:
+        import in_case
+    case _:
+        from .rel import r
+try:
+    pass
+except* E:
+    import in_star
+while 0:
+    pass
+else:
+    import in_while_else
+"""
+
+
+@pytest.mark.parametrize("source", [NESTED, *SNIPPETS])
+def test_statement_walk_finds_what_the_full_walk_finds(source: str) -> None:
+    # A source naming import_module (a comment will do) takes the full walk.
+    quick = ast_parse(source.encode())
+    full = ast_parse(source.encode() + b"\n# import_module\n")
+    assert quick is not None
+    assert full is not None
+    assert quick.imports == full.imports

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import marshal
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+try:
+    from _blake2 import blake2b  # hashlib's own blake2b, without loading OpenSSL (~3 ms)
+except ImportError:  # pragma: no cover - not CPython
+    from hashlib import blake2b
 
 from velocity.depci.model import ParsedFile
 
@@ -201,6 +204,9 @@ class ParseCache:
         }
         raw = marshal.dumps(body, _MARSHAL)
         meta = {"format": _FORMAT, "version": _VERSION, "python": _PYTHON, "checksum": _hex(raw)}
+        # Imported here: most runs only append to the journal, and tempfile costs a few ms.
+        import tempfile
+
         _ignore_file(self.path.parent)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".depci-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
@@ -303,7 +309,7 @@ def content_hash(data: bytes) -> str:
 
     .. versionadded:: 0.1
     """
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=16).hexdigest()
 
 
 def _encode(parsed: ParsedFile) -> list[Any]:
@@ -312,11 +318,11 @@ def _encode(parsed: ParsedFile) -> list[Any]:
 
 
 def _hex(raw: bytes) -> str:
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+    return blake2b(raw, digest_size=16).hexdigest()
 
 
 def _chain(tip: bytes, payload: bytes) -> bytes:
-    return hashlib.blake2b(tip + payload, digest_size=_SUM).digest()
+    return blake2b(tip + payload, digest_size=_SUM).digest()
 
 
 def _ignore_file(directory: Path) -> None:

@@ -15,9 +15,6 @@ from velocity.core.cli import version_option
 from velocity.core.errors import VelocityError
 from velocity.depci.changes import repo_root
 from velocity.depci.commands.affected import affected
-from velocity.depci.commands.analyze import analyze
-from velocity.depci.commands.graph import graph
-from velocity.depci.commands.why import why
 
 __all__ = ["cli", "main"]
 
@@ -62,6 +59,9 @@ _tests = click.option("--tests", "tests_only", is_flag=True, help="List affected
 @click.pass_obj
 def _analyze(opts: _Opts, files: tuple[str, ...], tests_only: bool, as_json: bool) -> int:
     """Files (or tests) affected by changes to FILES."""
+    # Imported here, like the commands below: only ``affected`` is on the hot path.
+    from velocity.depci.commands.analyze import analyze
+
     return analyze(
         opts.root, files, tests_only=tests_only, as_json=as_json, use_cache=opts.use_cache
     )
@@ -88,6 +88,8 @@ def _affected(opts: _Opts, base: str | None, tests_only: bool, as_json: bool) ->
 @click.pass_obj
 def _why(opts: _Opts, test: str, changed: str, as_json: bool) -> int:
     """The import chain from TEST to CHANGED (exit 1 if there is none)."""
+    from velocity.depci.commands.why import why
+
     return why(opts.root, test, changed, as_json=as_json, use_cache=opts.use_cache)
 
 
@@ -99,6 +101,8 @@ def _why(opts: _Opts, test: str, changed: str, as_json: bool) -> int:
 @click.pass_obj
 def _graph(opts: _Opts, fmt: str, as_json: bool) -> int:
     """The whole dependency graph."""
+    from velocity.depci.commands.graph import graph
+
     return graph(opts.root, "json" if as_json else fmt, use_cache=opts.use_cache)
 
 

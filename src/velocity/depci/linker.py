@@ -10,20 +10,26 @@ Those files are resolved again; all others keep their edges.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
+
+try:
+    from _blake2 import blake2b  # hashlib's own blake2b, without loading OpenSSL (~3 ms)
+except ImportError:  # pragma: no cover - not CPython
+    from hashlib import blake2b
 
 from velocity.depci.files import is_test_file
 from velocity.depci.graph import Graph
-from velocity.depci.jsconfig import extends_chain
 from velocity.depci.model import Edge
 from velocity.depci.model import ParsedFile
-from velocity.depci.resolve_js import JsResolver
 from velocity.depci.resolve_python import PythonResolver
+
+if TYPE_CHECKING:
+    from velocity.depci.resolve_js import JsResolver
 
 __all__ = ["link"]
 
@@ -47,11 +53,14 @@ def link(
     graph_key = _graph_key(root, known, roots, precise)
     old = previous if _usable(previous, graph_key) else None
     py = PythonResolver(known, roots, parsed, precise=precise)
-    js = JsResolver(root, known)
+    js: list[JsResolver] = []  # built on first use: a Python-only run never needs it
 
     def resolve(path: str, result: ParsedFile) -> list[Edge]:
-        resolver = py if path.endswith(".py") else js
-        return [e for ref in result.imports for e in resolver.resolve(path, ref)]
+        if path.endswith(".py"):
+            return [e for ref in result.imports for e in py.resolve(path, ref)]
+        if not js:
+            js.append(_js_resolver(root, known))
+        return [e for ref in result.imports for e in js[0].resolve(path, ref)]
 
     try:
         redo = _stale(old, keys, parsed) if old is not None else set(keys)
@@ -64,6 +73,13 @@ def link(
     _conftest_edges(graph, known)
     section = {"key": graph_key, "digests": keys, "edges": edges, "surface": surfaces}
     return graph, section, len(redo)
+
+
+def _js_resolver(root: Path, known: set[str]) -> JsResolver:
+    # Imported here: the JS resolver and its config readers cost every Python-only run.
+    from velocity.depci.resolve_js import JsResolver
+
+    return JsResolver(root, known)
 
 
 def _empty(known: set[str]) -> Graph:
@@ -144,7 +160,7 @@ def _surface(result: ParsedFile) -> str:
     # What other files' resolution reads from this one: its module-level names.
     bindings = sorted((k, sorted(v)) for k, v in result.bindings.items())
     blob = json.dumps([bindings, sorted(result.local_names), result.star])
-    return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
+    return blake2b(blob.encode(), digest_size=12).hexdigest()
 
 
 def _graph_key(root: Path, known: set[str], roots: list[str], precise: bool) -> str:
@@ -155,17 +171,19 @@ def _graph_key(root: Path, known: set[str], roots: list[str], precise: bool) -> 
         if name in _CONFIG_NAMES or tsconfig:
             configs.append([path, _file_hash(root, path)])
         if tsconfig:
+            from velocity.depci.jsconfig import extends_chain
+
             # What `extends` reads counts too: a base.json, or a package in node_modules.
             configs += [
                 [f"{path}>{ext}", _file_hash(root, ext)] for ext in extends_chain(root, path)
             ]
     blob = json.dumps([sorted(known), roots, precise, configs]).encode()
-    return hashlib.blake2b(blob, digest_size=16).hexdigest()
+    return blake2b(blob, digest_size=16).hexdigest()
 
 
 def _file_hash(root: Path, path: str) -> str | None:
     try:
-        return hashlib.blake2b((root / path).read_bytes()).hexdigest()
+        return blake2b((root / path).read_bytes()).hexdigest()
     except OSError:
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from collections.abc import Iterator
 
 from velocity.depci.model import Binding
 from velocity.depci.model import ImportRef
@@ -22,6 +23,8 @@ __all__ = ["ast_parse"]
 _NESTED = (ast.If, ast.Try, ast.TryStar, ast.With, ast.AsyncWith)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _WANTED = frozenset((ast.Import, ast.ImportFrom, ast.Call, ast.Assign, ast.AnnAssign))
+# Where statements nest: no expression holds one (a lambda's body is an expression).
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def ast_parse(source: bytes) -> ParsedFile | None:
@@ -34,7 +37,9 @@ def ast_parse(source: bytes) -> ParsedFile | None:
         return None
     found: list[tuple[int, int, ImportRef]] = []
     wanted = _WANTED
-    for node in ast.walk(tree):
+    # Only a call can hide in an expression, and only one naming these does we keep.
+    calls = not source.isascii() or b"import_module" in source or b"__import__" in source
+    for node in ast.walk(tree) if calls else _statements(tree):
         if type(node) in wanted:  # most nodes are not: skip the call
             found += _refs(node)
     found.sort(key=lambda f: (f[0], f[1]))
@@ -43,6 +48,15 @@ def ast_parse(source: bytes) -> ParsedFile | None:
     _walk_module(tree.body, out, locals_)
     out.local_names = frozenset(locals_)
     return out
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BLOCKS:
+            stack.extend(getattr(node, name, ()))
 
 
 def _refs(node: ast.AST) -> list[tuple[int, int, ImportRef]]:

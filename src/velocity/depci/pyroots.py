@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from pathlib import PurePosixPath
@@ -46,6 +44,10 @@ def _join(base: str, rel: str) -> str:
 
 
 def _roots_from(path: Path) -> list[str]:
+    # Imported here: a repository without these configs never pays for the parsers.
+    import configparser
+    import tomllib
+
     try:
         if path.name == "pyproject.toml":
             return _from_pyproject(tomllib.loads(path.read_text("utf-8")))
@@ -68,6 +70,8 @@ def _from_pyproject(data: dict[str, Any]) -> list[str]:
 
 
 def _from_setup_cfg(content: str) -> list[str]:
+    import configparser
+
     cfg = configparser.ConfigParser()
     cfg.read_string(content)
     roots: list[str] = []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -141,6 +140,8 @@ def load_rules(root: Path) -> Rules:
     path = root / "pyproject.toml"
     if not path.is_file():
         return DefaultRules()
+    import tomllib  # only when there is a file to read
+
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

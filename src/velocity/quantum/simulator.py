@@ -164,8 +164,13 @@ class _Run:
         self.result = SimResult()
         self.started: dict[str, tuple[float, StartBuild]] = {}
         self.took: dict[str, float] = {}
+        self.cancelled: set[str] = set()
 
     def send(self, event: Event, now: float) -> None:
+        if isinstance(event, BuildFinished) and event.build_id in self.cancelled:
+            # Polled in the same instant as the result that cancelled it: a cancelled
+            # build reports nothing (and its CI time was counted when it was cancelled).
+            return
         self._note_event(event, now)
         self.state, actions = step(self.strategy, self.state, event)
         for action in actions:
@@ -193,6 +198,7 @@ class _Run:
             self._log(now, "start", f"{action.build_id} started: {self._chain(action)}")
         elif isinstance(action, CancelBuild):
             self.executor.cancel(action.build_id)
+            self.cancelled.add(action.build_id)
             start, _ = self.started[action.build_id]
             self.result.ci_seconds += now - start
             self._log(now, "cancel", f"{action.build_id} cancelled")
