@@ -15,6 +15,7 @@ try:
 except ImportError:  # pragma: no cover - not CPython
     from hashlib import blake2b
 
+from velocity.core.workdir import private_dir
 from velocity.depci.model import ParsedFile
 
 __all__ = ["CACHE_FILE", "JOURNAL_FILE", "CacheStats", "ParseCache"]
@@ -207,7 +208,7 @@ class ParseCache:
         # Imported here: most runs only append to the journal, and tempfile costs a few ms.
         import tempfile
 
-        _ignore_file(self.path.parent)
+        private_dir(self.path.parent)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".depci-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(json.dumps(meta).encode() + b"\n" + raw)
@@ -323,10 +324,3 @@ def _hex(raw: bytes) -> str:
 
 def _chain(tip: bytes, payload: bytes) -> bytes:
     return blake2b(tip + payload, digest_size=_SUM).digest()
-
-
-def _ignore_file(directory: Path) -> None:
-    # Keep the cache out of `git status` without asking users to edit their .gitignore.
-    marker = directory / ".gitignore"
-    if not marker.exists():
-        marker.write_text("*\n", encoding="utf-8")

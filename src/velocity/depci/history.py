@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
 
+from velocity.core.workdir import private_dir
+
 if TYPE_CHECKING:
     from velocity.depci.plan import Plan
 
@@ -109,11 +111,7 @@ def _connect(root: Path, create: bool) -> Iterator[sqlite3.Connection | None]:
     if not create and not path.exists():
         yield None
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ignore = path.parent / ".gitignore"
-    if not ignore.exists():
-        # Like .pytest_cache: git must not see our files, or they'd count as changes.
-        ignore.write_text("# created by velocity\n*\n")
+    private_dir(path.parent)
     conn = sqlite3.connect(path, timeout=30)
     try:
         with conn:

@@ -11,6 +11,7 @@ from typing import TypeVar
 import click
 
 from velocity.core.cli import emit_json
+from velocity.core.workdir import private_dir
 from velocity.quantum.gitsim import GitMerger
 from velocity.quantum.localqueue import LocalQueue
 from velocity.quantum.model import Action
@@ -60,12 +61,7 @@ def queue_options(func: F) -> F:
 
 
 def velocity_dir(repo: Path) -> Path:
-    path = repo / ".velocity"
-    path.mkdir(exist_ok=True)
-    ignore = path / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n", encoding="utf-8")  # keep queue files out of the user's diffs
-    return path
+    return private_dir(repo / ".velocity")
 
 
 def open_location(repo: Path, location: str | None) -> Store:

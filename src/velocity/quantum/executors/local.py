@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from velocity.core.workdir import private_dir
 from velocity.quantum.codec import Job
 from velocity.quantum.gitsim import Conflict
 from velocity.quantum.gitsim import GitError
@@ -67,7 +68,7 @@ class LocalExecutor:
     def log_path(self, build_id: str) -> Path:
         """Where the output of *build_id* is (or will be) kept.
 
-        .. versionadded:: 0.2
+        .. versionadded:: 0.1
         """
         return self.logdir / f"{build_id}.log"
 
@@ -134,10 +135,6 @@ class LocalExecutor:
 def default_logdir(repo: Path | str) -> Path:
     """``REPO/.velocity/quantum/logs``, where builds of *repo* keep their output.
 
-    .. versionadded:: 0.2
+    .. versionadded:: 0.1
     """
-    top = Path(repo) / ".velocity"
-    if not top.exists():
-        top.mkdir()
-        (top / ".gitignore").write_text("*\n", encoding="utf-8")  # not the user's files
-    return top / "quantum" / "logs"
+    return private_dir(Path(repo) / ".velocity") / "quantum" / "logs"
