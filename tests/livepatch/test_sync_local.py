@@ -154,3 +154,25 @@ def test_cli_errors_are_one_line(tmp_path, src, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "livepatch: error:" in err
+
+
+def test_state_and_ca_stay_out_of_git_status(src, dst, tmp_path, monkeypatch):
+    # Otherwise `dep-ci affected` would see .velocity/livepatch as an unplaced change.
+    import subprocess
+
+    from velocity.livepatch.certs import init_ca
+
+    subprocess.run(["git", "init", "-q", str(src)], check=True)
+    monkeypatch.chdir(src)
+    assert main(["sync", ".", f"local://{dst}"]) == 0
+    init_ca(src / ".velocity/livepatch/certs")
+    assert (src / ".velocity/livepatch").is_dir()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ".velocity" not in status
+    assert "?? pkg/app.py" in status

@@ -24,6 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.oid import NameOID
 
 from velocity.core.errors import VelocityError
+from velocity.core.workdir import private_dir
 
 __all__ = ["CertError", "init_ca", "issue", "issue_agent", "issue_client"]
 
@@ -65,6 +66,7 @@ def init_ca(directory: Path, *, name: str = "velocity livepatch CA", days: int =
         )
         .sign(key, hashes.SHA256())
     )
+    private_dir(directory)  # the CA key must never be committed by accident
     _write(directory / "ca.key", _key_pem(key), secret=True)
     return _write(directory / "ca.crt", cert.public_bytes(serialization.Encoding.PEM))
 

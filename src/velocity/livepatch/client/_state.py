@@ -17,6 +17,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from velocity.core.workdir import private_dir
 from velocity.livepatch.agent._manifest import FileInfo
 from velocity.livepatch.client._scan import HashCache
 from velocity.livepatch.client._scan import Tree
@@ -155,7 +156,7 @@ def save_hashes(state_dir: Path, cache: HashCache) -> None:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
