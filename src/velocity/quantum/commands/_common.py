@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from typing import TypeVar
 
 import click
 
@@ -25,8 +26,6 @@ from velocity.quantum.store.protocol import open_store
 from velocity.quantum.strategies import STRATEGIES
 from velocity.quantum.strategies import StrategyOptions
 from velocity.quantum.strategies import make_strategy
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _OPTIONS = [
     click.option(
@@ -54,10 +53,33 @@ _OPTIONS = [
 ]
 
 
-def queue_options(func: F) -> F:
+@dataclass(frozen=True)
+class QueueArgs:
+    # The options every local-queue subcommand takes, gathered by queue_options.
+    repo: Path
+    store_location: str | None
+    base: str
+    strategy: str
+    depth: int
+    remote: str | None
+
+    def open(self) -> LocalQueue:
+        store = open_location(self.repo, self.store_location)
+        chosen = make_strategy(self.strategy, StrategyOptions(depth=self.depth))
+        return LocalQueue(GitMerger(self.repo), store, chosen, self.base, remote=self.remote)
+
+
+def queue_options(func: Callable[..., int]) -> Callable[..., int]:
+    """Add the queue options; the command receives them as one ``queue_args``."""
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> int:
+        fields = {name: kwargs.pop(name) for name in QueueArgs.__dataclass_fields__}
+        return func(*args, queue_args=QueueArgs(**fields), **kwargs)
+
     for option in reversed(_OPTIONS):
-        func = option(func)
-    return func
+        command = option(command)
+    return command
 
 
 def velocity_dir(repo: Path) -> Path:
@@ -68,19 +90,6 @@ def open_location(repo: Path, location: str | None) -> Store:
     if location and location.startswith(("redis://", "rediss://", "unix://")):
         return open_store("redis", location)
     return open_store("sqlite", location or str(velocity_dir(repo) / "quantum.db"))
-
-
-def open_queue(
-    repo: Path,
-    store_location: str | None,
-    base: str,
-    strategy: str,
-    depth: int,
-    remote: str | None = None,
-) -> LocalQueue:
-    store = open_location(repo, store_location)
-    chosen = make_strategy(strategy, StrategyOptions(depth=depth))
-    return LocalQueue(GitMerger(repo), store, chosen, base, remote=remote)
 
 
 def describe(action: Action) -> str:

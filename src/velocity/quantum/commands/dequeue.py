@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from velocity.core.cli import json_option
 from velocity.core.errors import UsageError
-from velocity.quantum.commands._common import open_queue
+from velocity.quantum.commands._common import QueueArgs
 from velocity.quantum.commands._common import queue_options
 from velocity.quantum.commands._common import report
 from velocity.quantum.model import Dequeue
@@ -22,16 +20,11 @@ __all__ = ["dequeue"]
 @json_option
 def dequeue(
     pr: int,
-    repo: Path,
-    store_location: str | None,
-    base: str,
-    strategy: str,
-    depth: int,
-    remote: str | None,
+    queue_args: QueueArgs,
     as_json: bool,
 ) -> int:
     """Remove PR from the queue, cancelling the builds that contain it."""
-    queue = open_queue(repo, store_location, base, strategy, depth, remote)
+    queue = queue_args.open()
     try:
         if all(e.pr != pr for e in queue.sync().queue):
             raise UsageError(f"#{pr} is not in the queue")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from velocity.core.cli import json_option
-from velocity.quantum.commands._common import open_queue
+from velocity.quantum.commands._common import QueueArgs
 from velocity.quantum.commands._common import queue_options
 from velocity.quantum.commands._common import report
 from velocity.quantum.model import Enqueue
@@ -25,16 +23,11 @@ def enqueue(
     pr: int,
     head: str,
     priority: int,
-    repo: Path,
-    store_location: str | None,
-    base: str,
-    strategy: str,
-    depth: int,
-    remote: str | None,
+    queue_args: QueueArgs,
     as_json: bool,
 ) -> int:
     """Queue PR at HEAD; builds start as the strategy allows."""
-    queue = open_queue(repo, store_location, base, strategy, depth, remote)
+    queue = queue_args.open()
     try:
         queue.fetch()  # with a remote, the head may only be there
         sha = queue.merger.git("rev-parse", "--verify", f"{head}^{{commit}}").strip()

@@ -10,7 +10,7 @@ import click
 from velocity.core.cli import emit_json
 from velocity.core.cli import json_option
 from velocity.quantum import _queue as q
-from velocity.quantum.commands._common import open_queue
+from velocity.quantum.commands._common import QueueArgs
 from velocity.quantum.commands._common import queue_options
 from velocity.quantum.executors.local import default_logdir
 from velocity.quantum.model import QueueState
@@ -24,25 +24,20 @@ LOGS = 100  # most recent build logs listed
 @queue_options
 @json_option
 def status(
-    repo: Path,
-    store_location: str | None,
-    base: str,
-    strategy: str,
-    depth: int,
-    remote: str | None,
+    queue_args: QueueArgs,
     as_json: bool,
 ) -> int:
     """Show the queue in merge order with each PR's build."""
-    queue = open_queue(repo, store_location, base, strategy, depth, remote)
+    queue = queue_args.open()
     try:
         state = queue.sync()
-        data = _data(state, queue.branch_sha(), base, default_logdir(repo))
+        data = _data(state, queue.branch_sha(), queue_args.base, default_logdir(queue_args.repo))
     finally:
         queue.store.close()
     if as_json:
         emit_json(data)
         return 0
-    click.echo(f"{base} at {data['base'][:12]}, {len(data['queue'])} queued")
+    click.echo(f"{queue_args.base} at {data['base'][:12]}, {len(data['queue'])} queued")
     for row in data["queue"]:
         build = f"{row['build']} {row['build_status']}" if row["build"] else "waiting"
         click.echo(f"  {row['position']:>3}. #{row['pr']} {row['head'][:12]}  {build}")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from velocity.quantum.commands._common import open_queue
+from velocity.quantum.commands._common import QueueArgs
 from velocity.quantum.commands._common import queue_options
 from velocity.quantum.commands._common import velocity_dir
 from velocity.quantum.executors.local import LocalExecutor
@@ -39,15 +37,11 @@ def worker(
     once: bool,
     reclaim_after: float,
     timeout: float | None,
-    repo: Path,
-    store_location: str | None,
-    base: str,
-    strategy: str,
-    depth: int,
-    remote: str | None,
+    queue_args: QueueArgs,
 ) -> int:
     """Take build jobs, run COMMAND in a worktree of each speculative commit, report back."""
-    queue = open_queue(repo, store_location, base, strategy, depth, remote)
+    queue = queue_args.open()
+    repo = queue_args.repo
     executor = LocalExecutor(repo, build_command, workdir=velocity_dir(repo) / "worktrees")
     runner = Worker(
         queue, executor, name, reclaim_after_ms=int(reclaim_after * 1000), timeout=timeout
