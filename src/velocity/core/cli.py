@@ -126,21 +126,3 @@ def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
 
-
-def placeholder(prog_name: str, product: str, issue: int) -> click.Group:
-    """A tool whose product has not landed yet: ``--version`` works, the rest exits 2.
-
-    .. versionadded:: 0.1
-    """
-
-    @click.group(
-        name=prog_name,
-        invoke_without_command=True,
-        help=f"{product} (not built yet; tracked in issue #{issue}).",
-    )
-    @version_option(prog_name)
-    @click.pass_context
-    def group(ctx: click.Context) -> None:
-        raise VelocityError(f"{product} is not built yet (issue #{issue})")
-
-    return group
