@@ -125,4 +125,3 @@ def _scrub(text: str) -> str:
 def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-
