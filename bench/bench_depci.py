@@ -1,7 +1,8 @@
 """depci graph build against grimp (sympy, from PyPI) and on rxjs's TypeScript (from npm).
 
-Figures (all in this run, same machine; wall and CPU time, best of a few runs, since a shared
-machine's load moves wall time): cold build vs ``grimp.build_graph(cache_dir=None)``,
+Figures (all in this run, same machine; wall and CPU time, medians of at least 5 runs, since a
+shared machine's load moves wall time): cold build vs ``grimp.build_graph(cache_dir=None)``
+in interleaved rounds (and the cold build that also writes the cache),
 warm no-change ``dep-ci affected`` wall time with interpreter start, a one-file edit, the
 edge diff against grimp with every difference put in a named category, the quick Python
 pass checked against the full parse on every sympy file, and rxjs's ``src/`` edges checked
@@ -13,8 +14,10 @@ rxjs cold <= 0.5 s.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -52,15 +55,45 @@ class Timing(NamedTuple):
         return f"{self.wall:6.3f} s wall, {self.cpu:6.3f} s CPU"
 
 
-def _best(fn: Callable[[], object], runs: int = 3) -> Timing:
-    # Best of *runs* for wall and for CPU separately: the machine may be shared.
-    walls, cpus = [], []
-    for _ in range(runs):
-        started, cpu = time.perf_counter(), _cpu()
-        fn()
-        walls.append(time.perf_counter() - started)
-        cpus.append(_cpu() - cpu)
-    return Timing(min(walls), min(cpus))
+def _median_of(fn: Callable[[], object], runs: int = 5) -> Timing:
+    # Median of *runs* for wall and for CPU separately: the machine may be shared.
+    return _median([_timed(fn) for _ in range(runs)])
+
+
+def _timed(fn: Callable[[], object]) -> Timing:
+    started, cpu = time.perf_counter(), _cpu()
+    fn()
+    return Timing(time.perf_counter() - started, _cpu() - cpu)
+
+
+def _interleaved(ours: Callable[[], object], theirs: Callable[[], object], runs: int = 7) -> None:
+    # Alternate the two (after one untimed run each, for imports and disk caches), so
+    # that a change in the machine's load hits both alike; medians, and the median of the
+    # per-round ratios.
+    ours(), theirs()
+    rounds = []
+    for i in range(runs):  # who goes first alternates too
+        if i % 2:
+            anchor = _timed(theirs)
+            rounds.append((_timed(ours), anchor))
+        else:
+            rounds.append((_timed(ours), _timed(theirs)))
+    for label, pick in (("wall", lambda t: t.wall), ("CPU", lambda t: t.cpu)):
+        mine = statistics.median(pick(o) for o, _ in rounds)
+        anchor = statistics.median(pick(g) for _, g in rounds)
+        paired = statistics.median(pick(o) / pick(g) for o, g in rounds)
+        print(
+            f"cold build {label:4s} depci {mine:6.3f} s  grimp {anchor:6.3f} s  "
+            f"ratio {mine / anchor:4.2f}x (per-round median {paired:4.2f}x; target <= 2x)"
+        )
+    print(f"               medians of {runs} interleaved rounds; load average {_load()}")
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on Unix
+        return "unknown"
 
 
 def _git_repo(path: Path) -> None:
@@ -90,8 +123,10 @@ def _dep_ci(repo: Path, *args: str) -> Timing:
     return Timing(time.perf_counter() - started, _cpu(own=False) - cpu)
 
 
-def _min(timings: list[Timing]) -> Timing:
-    return Timing(min(t.wall for t in timings), min(t.cpu for t in timings))
+def _median(timings: list[Timing]) -> Timing:
+    return Timing(
+        statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings)
+    )
 
 
 def _module(path: str) -> str:
@@ -195,16 +230,19 @@ def _sympy(work: Path) -> None:
 
     repo = _prepare_sympy(work)
     sys.path.insert(0, str(repo))
-    t_grimp = _best(lambda: grimp.build_graph("sympy", cache_dir=None))
-    t_cold = _best(lambda: build_graph(repo, use_cache=False), runs=2)
-    shutil.rmtree(repo / ".velocity", ignore_errors=True)
-    analysis = build_graph(repo)
+    analysis = build_graph(repo, use_cache=False)
     edges = sum(map(len, analysis.graph.forward.values()))
     print(f"sympy: {len(analysis.parsed)} files, {edges} edges")
-    ratio, cpu_ratio = t_cold.wall / t_grimp.wall, t_cold.cpu / t_grimp.cpu
-    print(f"cold build     depci {t_cold}  grimp {t_grimp}")
-    print(f"               ratio {ratio:5.1f}x wall, {cpu_ratio:5.1f}x CPU (target <= 2x)")
-    warm = _min([_dep_ci(repo, "affected") for _ in range(5)])
+    _interleaved(
+        lambda: build_graph(repo, use_cache=False),
+        lambda: grimp.build_graph("sympy", cache_dir=None),
+    )
+    with_cache = []
+    for _ in range(5):  # the first real run: the same, plus writing the cache
+        shutil.rmtree(repo / ".velocity", ignore_errors=True)
+        with_cache.append(_timed(lambda: build_graph(repo)))
+    print(f"cold build, writing the cache {_median(with_cache)}")
+    warm = _median([_dep_ci(repo, "affected") for _ in range(5)])
     print(f"warm no-change dep-ci affected {warm} (target <= 0.15 s wall)")
     target = repo / "sympy/core/basic.py"
     target.write_text(target.read_text() + "\n# edited\n")
@@ -213,7 +251,7 @@ def _sympy(work: Path) -> None:
     for i in range(5):
         target.write_text(target.read_text() + f"\n# edit {i}\n")
         edits.append(_dep_ci(repo, "affected", "--tests"))
-    print(f"one-file edit  dep-ci affected {_min(edits)} (target <= 0.20 s wall)")
+    print(f"one-file edit  dep-ci affected {_median(edits)} (target <= 0.20 s wall)")
     _edge_diff(analysis, grimp.build_graph("sympy", cache_dir=None))
     _quick_check(repo)
 
@@ -246,8 +284,8 @@ def _rxjs(work: Path) -> None:
     with tarfile.open(work / proc.stdout.strip().splitlines()[-1]) as tar:
         tar.extractall(work / "rxjs", filter="data")
     repo = work / "rxjs/package"
-    t_cold = _best(lambda: build_graph(repo, use_cache=False), runs=2)
     analysis = build_graph(repo, use_cache=False)
+    t_cold = _median_of(lambda: build_graph(repo, use_cache=False))
     ours = {
         (src[4:], t[4:])
         for src, out in analysis.graph.forward.items()

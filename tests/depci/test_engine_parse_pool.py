@@ -69,3 +69,21 @@ def test_no_pool_in_a_process_running_threads(
 
 def test_cpus_is_at_least_one() -> None:
     assert parse._cpus() >= 1
+
+
+def test_a_failing_worker_falls_back_to_parsing_here(
+    tree: Write, pooled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    parent = os.getpid()
+    real = parse._encode_chunk
+
+    def dies_in_the_child(jobs: object) -> object:
+        if os.getpid() != parent:
+            raise MemoryError
+        return real(jobs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parse, "_encode_chunk", dies_in_the_child)
+    root = tree(FILES)
+    assert build_graph(root, use_cache=False).graph.to_json() == _serial(root)

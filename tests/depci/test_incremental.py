@@ -123,3 +123,17 @@ def test_graph_section_with_bad_edges_is_not_trusted(tree: Write) -> None:
     again, _, resolved = link(root, known, analysis.parsed, keys, [""], True, section)
     assert resolved == len(keys)
     assert again.to_json() == graph.to_json()
+
+
+def test_link_without_a_section_gives_the_same_graph(tree: Write) -> None:
+    from velocity.depci.linker import link
+
+    root = tree(BASE)
+    analysis = build_graph(root, use_cache=False)
+    keys = {p: "k" for p in analysis.parsed}
+    known = set(analysis.files)
+    kept, section, _ = link(root, known, analysis.parsed, keys, [""], True, None)
+    bare, empty, resolved = link(root, known, analysis.parsed, keys, [""], True, None, keep=False)
+    assert bare.to_json() == kept.to_json()
+    assert (empty, resolved) == ({}, len(keys))
+    assert section["edges"]

@@ -87,7 +87,14 @@ def build_graph(
     previous = cache.graph if cache is not None else None
     known = set(files) | set(missing)
     graph, section, resolved = link(
-        root, known, parsed, parsed.keys_by_path, roots, rules.symbol_precision, previous
+        root,
+        known,
+        parsed,
+        parsed.keys_by_path,
+        roots,
+        rules.symbol_precision,
+        previous,
+        keep=cache is not None,
     )
     stats = CacheStats(parsed=len(parsed), resolved=resolved)
     if cache is not None:
@@ -198,14 +205,17 @@ class _Parsed(Mapping[str, ParsedFile]):
 
 def _digest(path: str, rel: str, cache: ParseCache | None) -> tuple[str, bytes | None]:
     # The content hash, from the stat cache when size and mtime match (then no read at all).
+    if cache is None:
+        # Nothing is stored, so nothing needs a content key: the path is one, for free.
+        with open(path, "rb") as fh:
+            return f"path:{rel}", fh.read()
     st = os.stat(path)
-    known = cache.lookup_hash(rel, st) if cache else None
+    known = cache.lookup_hash(rel, st)
     if known is not None:
         return known, None
     with open(path, "rb") as fh:
         data = fh.read()
     digest = content_hash(data)
-    if cache is not None:
-        cache.stats.hashed += 1
-        cache.remember_hash(rel, st, digest)
+    cache.stats.hashed += 1
+    cache.remember_hash(rel, st, digest)
     return digest, data

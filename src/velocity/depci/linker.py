@@ -45,11 +45,20 @@ def link(
     roots: list[str],
     precise: bool,
     previous: dict[str, Any] | None,
+    *,
+    keep: bool = True,
 ) -> tuple[Graph, dict[str, Any], int]:
     """The graph, the cache section to store for next time, and how many files were resolved.
 
     :param keys: code file -> its parse cache key (content hash).
+    :param keep: build the cache section; without it (no cache, no *previous*) the section
+        comes back empty and everything is resolved.
     """
+    if not keep and previous is None:
+        graph = _empty(known)
+        _fill_fresh(graph, keys, parsed, root, known, roots, precise)
+        _conftest_edges(graph, known)
+        return graph, {}, len(keys)
     graph_key = _graph_key(root, known, roots, precise)
     old = previous if _usable(previous, graph_key) else None
     py = PythonResolver(known, roots, parsed, precise=precise)
@@ -73,6 +82,40 @@ def link(
     _conftest_edges(graph, known)
     section = {"key": graph_key, "digests": keys, "edges": edges, "surface": surfaces}
     return graph, section, len(redo)
+
+
+def _fill_fresh(
+    graph: Graph,
+    keys: dict[str, str],
+    parsed: Mapping[str, ParsedFile],
+    root: Path,
+    known: set[str],
+    roots: list[str],
+    precise: bool,
+) -> None:
+    # Resolve every file, nothing kept for next time: Graph.add_edge inlined, since this
+    # loop carries every edge of a cold run.
+    py = PythonResolver(known, roots, parsed, precise=precise)
+    js: JsResolver | None = None
+    forward, reverse = graph.forward, graph.reverse
+    for path in keys:
+        imports = parsed[path].imports
+        if not imports:
+            continue
+        if path.endswith(".py"):
+            resolve = py.resolve
+        else:
+            js = js or _js_resolver(root, known)
+            resolve = js.resolve
+        out = forward[path]  # every file is a node already, and resolvers name only files
+        for ref in imports:
+            for edge in resolve(path, ref):
+                target = edge[0]
+                if target == path:
+                    continue
+                prev = out.get(target)
+                if prev is None or (edge[1] and not prev[1]):
+                    out[target] = reverse[target][path] = edge
 
 
 def _js_resolver(root: Path, known: set[str]) -> JsResolver:

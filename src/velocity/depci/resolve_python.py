@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from velocity.depci.model import Edge
 from velocity.depci.model import ImportRef
@@ -12,6 +13,8 @@ from velocity.depci.model import ParsedFile
 __all__ = ["PythonResolver"]
 
 _MAX_CHASE = 12
+# (target, deep) pairs without duplicates, and the import's spec as written.
+_Targets: TypeAlias = tuple[list[tuple[str, bool]], str]
 
 
 @dataclass
@@ -49,9 +52,26 @@ class PythonResolver:
         # Thousands of files import the same few modules and names: resolve each once.
         self._modules: dict[tuple[str, str, int], _Module | None] = {}
         self._names: dict[tuple[str | None, str | None, str], list[tuple[str, bool]] | None] = {}
+        # What an import resolves to depends on the importer only through the directory it
+        # is looked up from: many files share the answer (sympy: 17,700 imports, 6,700 answers).
+        self._refs: dict[tuple[str, str, int, tuple[str, ...] | None], _Targets] = {}
 
     def resolve(self, path: str, ref: ImportRef) -> list[Edge]:
         """The edges for one import of the file at *path*; external imports give none."""
+        spec, level = ref.spec, ref.level
+        where = _parent(path, level) if level else self._basedir(path)
+        names = ref.names if ref.style == "from" else None
+        key = (where, spec, level, names)
+        targets = self._refs.get(key)
+        if targets is None:
+            targets = self._refs[key] = self._targets(path, ref)
+        if not targets[0]:
+            return []
+        # tuple.__new__: Edge's own __new__ is Python code, and this runs once per edge.
+        new, line, type_only = tuple.__new__, ref.line, ref.type_only
+        return [new(Edge, (t, deep, line, targets[1], type_only)) for t, deep in targets[0]]
+
+    def _targets(self, path: str, ref: ImportRef) -> _Targets:
         out: list[tuple[str, bool]] = []
         if ref.style == "from":
             found = self._from(path, ref.spec, ref.level, ref.names, frozenset())
@@ -59,7 +79,10 @@ class PythonResolver:
         else:
             mod = self._module(path, ref.spec, ref.level)
             out = mod.edges if mod else []
-        return _edges(out, ref)
+        best: dict[str, bool] = {}
+        for target, deep in out:
+            best[target] = deep or best.get(target, False)
+        return list(best.items()), "." * ref.level + ref.spec
 
     def _from(
         self, path: str, spec: str, level: int, names: tuple[str, ...], seen: frozenset[str]
@@ -191,11 +214,3 @@ def _parent(path: str, levels: int) -> str:
 
 def _join(base: str, name: str) -> str:
     return f"{base}/{name}" if base else name
-
-
-def _edges(found: list[tuple[str, bool]], ref: ImportRef) -> list[Edge]:
-    best: dict[str, bool] = {}
-    for target, deep in found:
-        best[target] = deep or best.get(target, False)
-    spec = "." * ref.level + ref.spec
-    return [Edge(t, deep, ref.line, spec, ref.type_only) for t, deep in best.items()]
