@@ -6,11 +6,16 @@ p=0.1); throughput, time-to-merge p50/p95, wasted CI minutes per merged PR and b
 events over 10 seeds of a trace (Poisson arrivals 12 PRs/h, lognormal CI median 20 min,
 10 % broken PRs, 5 % flaky builds, 3 % textual conflicts, 8 CI slots); scheduler decision
 time with 1,000 queued PRs; a Redis-backed transition.
-Throughput is merged PRs over each strategy's own span (first arrival to last event). Serial
-is CI-bound (2.4 PRs/h against 11.4 arriving), ours is arrival-bound, so the trace caps the
-ratio: the "arrival-bound ceiling" line is what a perfect queue would do (every PR that is
-neither broken nor conflicting merges, the last one a median CI after it arrives), and the
-"saturated" line, with every PR queued at t=0, is what each queue can do.
+
+Throughput is printed two ways, both for every strategy:
+- "trace": merged PRs over the run's span (t=0 to its last event) on the 12 PRs/h trace.
+  Serial is CI-bound there, but ours is arrival-bound: it merges PRs about as fast as they
+  arrive, so this mostly measures the arrival rate. The "arrival-bound ceiling" line is what
+  a perfect queue would show (every PR that is neither broken nor conflicting merges, the
+  last one a median CI after it arrives).
+- "capacity": the same 120 PRs (same broken, flaky and conflicting draws, same order) all
+  queued at t=0, merged over the makespan: what each queue sustains while it is never
+  empty, which is what "throughput" means for a queue.
 Targets from issue #7: >= 4x serial throughput, >= 1.3x fixed depth, p95 time-to-merge
 <= 2.5x median CI time, 0 broken-main events, decision <= 1 ms p99, Redis <= 2 ms p99.
 """
@@ -83,11 +88,11 @@ def ceiling() -> float:
     return mergeable / hours
 
 
-def saturated(knobs: dict[str, Any]) -> float:
-    """PRs/h with every PR queued at time 0: what the queue can do, not what arrives."""
+def capacity(knobs: dict[str, Any]) -> float:
+    """PRs/h with the same trace queued all at t=0: what the queue can do, not what arrives."""
     merged, hours = 0, 0.0
     for seed in SEEDS:
-        result = _trace(seed, arrivals=0, **knobs)
+        result = _trace(seed, arrival_scale=0.0, **knobs)
         merged, hours = merged + len(result.merged), hours + result.end / 3600
     return merged / hours
 
@@ -105,12 +110,21 @@ def trace() -> dict[str, dict[str, float]]:
             broken += result.broken_main
         rows[name] = {
             "throughput": merged / hours,
+            "capacity": capacity(knobs),
             "p50": _pct(ttm, 0.5) / 60,
             "p95": _pct(ttm, 0.95) / 60,
             "wasted": wasted / max(merged, 1),
             "broken": broken,
         }
     return rows
+
+
+def tail_p95(seeds: range) -> float:
+    """Ours' p95 time to merge in minutes over *seeds* (10 seeds' p95 rests on a few clusters)."""
+    ttm: list[float] = []
+    for seed in seeds:
+        ttm += _trace(seed, **CONTENDERS[OURS]).time_to_merge()
+    return _pct(ttm, 0.95) / 60
 
 
 def decision_p99(strategy: Strategy) -> tuple[float, float]:
@@ -147,36 +161,50 @@ def redis_p99(queued: int) -> tuple[float, float]:
     return _pct(wall, 0.99) * 1000, _pct(cpu, 0.99) * 1000
 
 
-def main() -> int:
-    ok = closed_form()
-    rows = trace()
+def _table(rows: dict[str, dict[str, float]]) -> None:
     print(
-        f"\n{'strategy':<30} {'PRs/h':>6} {'ttm p50':>8} {'ttm p95':>8}"
-        f" {'waste/PR':>9} {'broken':>7}"
+        f"\n{'strategy':<30} {'PRs/h':>6} {'PRs/h':>9} {'ttm p50':>8} {'ttm p95':>8}"
+        f" {'waste/PR':>9} {'broken':>7}\n{'':<30} {'trace':>6} {'capacity':>9}"
     )
     for name, row in rows.items():
         print(
-            f"{name:<30} {row['throughput']:>6.2f} {row['p50']:>7.0f}m {row['p95']:>7.0f}m"
-            f" {row['wasted']:>8.1f}m {row['broken']:>7.0f}"
+            f"{name:<30} {row['throughput']:>6.2f} {row['capacity']:>9.2f} {row['p50']:>7.0f}m"
+            f" {row['p95']:>7.0f}m {row['wasted']:>8.1f}m {row['broken']:>7.0f}"
         )
-    ours = rows[OURS]
-    vs_serial = ours["throughput"] / rows["serial"]["throughput"]
-    vs_fixed = ours["throughput"] / rows["fixed depth 3"]["throughput"]
-    p95_ratio = ours["p95"] / (CI / 60)
-    best, serial = ceiling(), rows["serial"]["throughput"]
+
+
+def _verdict(ratio: float, target: float, at_least: bool = True) -> str:
+    met = ratio >= target if at_least else ratio <= target
+    sign, verdict = (">=" if at_least else "<="), ("met" if met else "NOT met")
+    return f"{ratio:.2f}x (target {sign} {target:g}: {verdict})"
+
+
+def _throughput(rows: dict[str, dict[str, float]]) -> None:
+    ours, serial, fixed = rows[OURS], rows["serial"], rows["fixed depth 3"]
+    best, slow = ceiling(), serial["throughput"]
     print(
-        f"\narrival-bound ceiling: {best:.2f} PRs/h = {best / serial:.2f}x serial"
-        f" (serial is CI-bound at {serial:.2f}; ours reaches {ours['throughput'] / best:.0%})"
+        f"\narrival-bound ceiling on the trace: {best:.2f} PRs/h = {best / slow:.2f}x serial"
+        f" (serial is CI-bound at {slow:.2f}; ours reaches {ours['throughput'] / best:.0%} of it)"
     )
-    capacity = {n: saturated(CONTENDERS[n]) for n in ("serial", "fixed depth 3", OURS)}
+    for what, key in (("trace (arrival-bound for ours)", "throughput"), ("capacity", "capacity")):
+        print(
+            f"ours vs serial, {what}: {_verdict(ours[key] / serial[key], 4)};"
+            f" vs fixed depth 3: {_verdict(ours[key] / fixed[key], 1.3)}"
+        )
+
+
+def main() -> int:
+    ok = closed_form()
+    rows = trace()
+    _table(rows)
+    _throughput(rows)
+    p95_ratio = rows[OURS]["p95"] / (CI / 60)
+    print(f"ours p95 time-to-merge: {_verdict(p95_ratio, 2.5, at_least=False)} median CI")
+    wide = tail_p95(range(100))
     print(
-        f"saturated (all {PRS} queued at t=0): ours {capacity[OURS]:.2f} PRs/h ="
-        f" {capacity[OURS] / capacity['serial']:.2f}x serial,"
-        f" {capacity[OURS] / capacity['fixed depth 3']:.2f}x fixed depth 3"
+        f"  (same trace, seeds 0-99 instead of 0-9: p95 {wide:.0f} min ="
+        f" {wide / (CI / 60):.2f}x median CI; the 10-seed figure is the one the target names)"
     )
-    print(f"\nours vs serial: {vs_serial:.2f}x (target >= 4)")
-    print(f"ours vs fixed depth 3: {vs_fixed:.2f}x (target >= 1.3)")
-    print(f"ours p95 time-to-merge: {p95_ratio:.2f}x median CI (target <= 2.5)")
     for strategy in (SpeculativeStrategy(depth=8, concurrency=8), QuantumStrategy()):
         wall, cpu = decision_p99(strategy)
         print(

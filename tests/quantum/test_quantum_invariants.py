@@ -199,4 +199,5 @@ TestBatch = machine(BatchStrategy(batch_size=4))
 TestFlakeAware = machine(FlakeAwareStrategy(depth=3, concurrency=2))
 TestQuantum = machine(QuantumStrategy(depth=4, concurrency=6))
 TestQuantumTight = machine(QuantumStrategy(depth=5, concurrency=3))
+TestQuantumWide = machine(QuantumStrategy(depth=6, concurrency=8))  # room for two-PR hedges
 TestFlakeAwareConfirm = machine(FlakeAwareStrategy(depth=3, concurrency=3, confirm_alone=True))

@@ -167,12 +167,14 @@ def test_quantum_cancels_builds_around_a_suspect_that_turns_out_flaky():
 
 def test_quantum_trusts_a_pr_that_passed_and_suspects_one_that_failed():
     ours = QuantumStrategy(depth=3, concurrency=2)
-    state, _ = queued(ours, 3)
-    state, _ = step(ours, state, BuildFinished("b2", "pass"))  # #1 and #2 are good
-    state, _ = step(ours, state, BuildFinished("b3", "fail"))
+    state, _ = queued(ours, 3)  # b1 #1, b2 #1 + #2
+    state, _ = step(ours, state, BuildFinished("b2", "fail"))
     ok = _tree.beliefs(state, [1, 2, 3], 0.1, 0.05)
-    assert ok[:2] == [1.0, 1.0]
-    assert ok[2] == pytest.approx(1 - 0.1 / (1 - 0.9 * 0.95))
+    assert ok[0] == ok[1] < 0.9 == ok[2]  # either may have broken b2; #3 was not built yet
+    state, actions = step(ours, state, BuildFinished("b1", "pass"))
+    assert of(Merge, actions) == [Merge("b1", ((1, "h1"),))]
+    ok = _tree.beliefs(state, [2, 3], 0.1, 0.05)
+    assert ok == [pytest.approx(1 - 0.1 / (1 - 0.9 * 0.95)), 0.9]
 
 
 def test_a_priority_pr_cancels_builds_it_jumped():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
+from typing import Any
 
 from velocity.quantum.model import HISTORY
 from velocity.quantum.model import Action
@@ -62,7 +63,7 @@ def eject(state: QueueState, pr: int, reason: str) -> tuple[QueueState, list[Act
     return state, [Eject(pr, reason), PostStatus(pr, "failure", reason)]
 
 
-MAX_SKIPPED = 1
+MAX_SKIPPED = 2
 """How many queued PRs a build may skip and still be kept (see QuantumStrategy)."""
 
 
@@ -72,6 +73,26 @@ def tail_of(state: QueueState, b: Build) -> tuple[int, ...] | None:
     A build can still land while its PRs are, in order and at their current
     heads, a subsequence of the queue: the PRs it skips may yet be ejected.
     """
+    # Asked many times per step about the same builds: the answer depends only on
+    # the (immutable) queue, landed chain, base and epoch, and the build itself.
+    key = (state.queue, state.landed, state.base_sha, state.epoch)
+    seen, memo = _tails[0]  # one read: a consistent pair even with threads
+    if not all(a is c for a, c in zip(seen, key, strict=True)):
+        seen, memo = key, {}
+        _tails[0] = (seen, memo)
+    hit = memo.get(id(b))
+    if hit is not None and hit[0] is b:
+        return hit[1]
+    tail = _tail_of(state, b)
+    memo[id(b)] = (b, tail)  # holding *b* keeps its id from being reused
+    return tail
+
+
+_Memo = dict[int, tuple[Build, tuple[int, ...] | None]]
+_tails: list[tuple[tuple[Any, ...], _Memo]] = [((None, None, None, None), {})]
+
+
+def _tail_of(state: QueueState, b: Build) -> tuple[int, ...] | None:
     n, m = len(state.landed), b.landed_at
     if b.epoch != state.epoch or b.base_sha != state.base_sha or m > n or len(b.prs) <= n:
         return None
@@ -79,11 +100,31 @@ def tail_of(state: QueueState, b: Build) -> tuple[int, ...] | None:
     if b.prs[m:n] != state.landed[m:n]:
         return None
     tail = b.prs[n:]
-    # Strategies skip at most one PR per build, which bounds the scan (this is hot).
-    heads = iter(e.head for e in state.queue[: len(tail) + MAX_SKIPPED])
-    if not all(head in heads for head in tail):
-        return None
-    return tuple(pr for pr, _ in tail)
+    # Strategies skip at most two PRs per build, which bounds the scan (this is hot).
+    window = len(tail) + MAX_SKIPPED
+    if window > _INDEXED:
+        heads = iter(e.head for e in state.queue[:window])
+        return tuple(pr for pr, _ in tail) if all(h in heads for h in tail) else None
+    where, last = _index(state.queue), -1
+    for head in tail:
+        at = where.get(head, _INDEXED)
+        if at <= last:
+            return None
+        last = at
+    return tuple(pr for pr, _ in tail) if last < window else None
+
+
+_INDEXED = 64
+_indexed: list[tuple[tuple[Entry, ...], dict[PRHead, int]]] = [((), {})]
+
+
+def _index(queue: tuple[Entry, ...]) -> dict[PRHead, int]:
+    # Queue positions of the first heads, kept while the (immutable) queue is the same.
+    seen, where = _indexed[0]
+    if seen is not queue:
+        where = {e.head: i for i, e in enumerate(queue[:_INDEXED])}
+        _indexed[0] = (queue, where)
+    return where
 
 
 def heads_for(state: QueueState, prs: tuple[int, ...]) -> tuple[PRHead, ...]:
@@ -113,14 +154,14 @@ def valid_by_length(state: QueueState) -> dict[int, Build]:
 def prune(
     state: QueueState, wanted: Collection[tuple[int, ...]]
 ) -> tuple[QueueState, list[Action]]:
-    # Keep what the strategy wants, and finished builds of a queue prefix (their
-    # results decide merges and blame); cancel the rest if they run.
+    # Keep what the strategy wants, and finished builds that can still land: their
+    # results decide merges, blame and beliefs, and forgetting a failed one would
+    # only have it rebuilt (and fail) again. Cancel the rest if they run.
     keep: list[Build] = []
     actions: list[Action] = []
     for b in state.builds:
         tail = tail_of(state, b)
-        done = b.status != "running"
-        if tail and (tail in wanted or (done and tail == prefix(state, len(tail)))):
+        if tail and (tail in wanted or b.status != "running"):
             keep.append(b)
         elif b.status == "running":
             actions.append(CancelBuild(b.build_id))

@@ -29,6 +29,7 @@ from velocity.quantum.model import PRUpdated
 from velocity.quantum.model import QueueState
 from velocity.quantum.model import StartBuild
 from velocity.quantum.model import Timeout
+from velocity.quantum.strategies import Eager
 from velocity.quantum.strategies import Strategy
 
 __all__ = ["MAX_ERRORS", "step"]
@@ -142,31 +143,34 @@ def _error(state: QueueState, build: Build, what: str) -> Result:
 
 def _settle(strategy: Strategy, state: QueueState) -> Result:
     actions: list[Action] = []
+    triage = strategy.triage if isinstance(strategy, Eager) else None
     while True:
         state, cancelled = q.prune(state, set(strategy.plan(state)))
         actions += cancelled
-        merged = _merge(state)
+        merged = _merge(state, triage is not None)
         if merged is not None:
             state, done = merged
             actions += done
             continue
         failed = q.conclusive_failure(state)
-        if failed is None:
-            break
-        new_state, done = strategy.on_failure(state, *failed)
+        new_state, done = strategy.on_failure(state, *failed) if failed else (state, [])
+        if triage is not None and new_state is state:
+            new_state, done = triage(state)
         actions += done
-        if new_state == state:
+        if new_state is state or new_state == state:
             break
         state = new_state
     state, started = _start(strategy, state)
     return state, actions + started
 
 
-def _merge(state: QueueState) -> Result | None:
+def _merge(state: QueueState, eager: bool) -> Result | None:
     best: tuple[int, Build] | None = None
     builds = sorted(q.valid_by_length(state).items())
     passed = {n for n, b in builds if b.status == "passed"}
     for length, build in builds:
+        if build.status != "passed" and eager:
+            continue  # a longer build passing tested exactly what it lands, whatever this says
         if build.status != "passed":
             break  # a shorter build still running or failed holds back everything after it
         # A PR being retried after a failure may have to pass on its own first.

@@ -39,8 +39,13 @@ class SimConfig:
     :param fail_rate: chance that a PR is broken (its builds fail).
     :param flake_rate: chance that any build fails for no reason.
     :param conflict_rate: chance that a PR conflicts with whatever is ahead of it.
+    :param arrival_scale: multiplies every arrival time, keeping the same PRs, outcomes
+        and order: 0 queues the whole trace at time 0 (what the queue can do, not
+        what arrives).
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.3
+       *arrival_scale*.
     """
 
     prs: int = 3
@@ -54,6 +59,7 @@ class SimConfig:
     flake_rate: float = 0.0
     conflict_rate: float = 0.0
     arrivals_per_hour: float = 0.0
+    arrival_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ def _world(config: SimConfig) -> tuple[list[tuple[float, int]], SimulatedOutcome
     for pr in range(1, config.prs + 1):
         if config.arrivals_per_hour:
             now += rng.expovariate(config.arrivals_per_hour / 3600)
-        arrivals.append((now, pr))
+        arrivals.append((now * config.arrival_scale, pr))
         if rng.random() < config.fail_rate:
             broken.add(pr)
         if rng.random() < config.conflict_rate:

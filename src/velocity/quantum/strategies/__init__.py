@@ -12,6 +12,7 @@ from velocity.quantum.strategies.batch import BatchStrategy
 from velocity.quantum.strategies.flaky import FlakeAwareStrategy
 from velocity.quantum.strategies.flaky import QuantumStrategy
 from velocity.quantum.strategies.protocol import TIERS
+from velocity.quantum.strategies.protocol import Eager
 from velocity.quantum.strategies.protocol import Strategy
 from velocity.quantum.strategies.protocol import StrategyOptions
 from velocity.quantum.strategies.speculative import SerialStrategy
@@ -21,6 +22,7 @@ __all__ = [
     "STRATEGIES",
     "TIERS",
     "BatchStrategy",
+    "Eager",
     "FlakeAwareStrategy",
     "QuantumStrategy",
     "SerialStrategy",

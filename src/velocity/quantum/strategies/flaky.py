@@ -69,18 +69,27 @@ class QuantumStrategy(FlakeAwareStrategy):
     """Ours: flake-aware, over a tree of speculative builds ranked by how likely each lands.
 
     Every queued PR carries a belief that it is good (*fail_prior*; certain once
-    a build containing it passed; suspect once one failed). Candidates are the
-    queue prefixes and the prefixes that skip one PR; each is scored by the
-    chance it is exactly what lands its last PR, and the likeliest run, so idle
-    slots build the queue without the PRs most likely to be ejected (the head
-    first) and an ejection promotes those builds instead of restarting
-    everything behind it. Running builds are not preempted while they stay
-    near the top; ones that fall out of it (doomed by a failure) are cancelled.
+    a build containing it passed; lowered by failed builds, with Bayes over which
+    suspects broke them). Candidates are the queue prefixes and the prefixes that
+    skip one or two PRs; each is scored by the chance it is exactly what lands
+    its last PR, and the likeliest run, so idle slots build the queue without the
+    PRs most likely to be ejected and an ejection promotes those builds instead
+    of restarting everything behind it. Running builds are not preempted while
+    they stay near the top; ones that fall out of it (doomed by a failure) are
+    cancelled. The head is always built alone (only that build ejects it), and
+    a failed head is not blamed for a later build's failure while that failure
+    may be another PR's and a build with the head still runs.
+
+    It is :class:`~velocity.quantum.strategies.Eager`: a passing build lands
+    what it tested even while shorter builds still run, and a PR at least
+    *eject_at* likely broken is ejected wherever it stands in the queue.
 
     .. versionadded:: 0.1
     .. versionchanged:: 0.2
        Ranked speculation tree; the *fail_prior*, *flake_prior*, *floor* and
        *lookahead* knobs.
+    .. versionchanged:: 0.3
+       Chains skipping two PRs, Bayesian beliefs, eager merges and *eject_at*.
     """
 
     depth: int = 8
@@ -94,9 +103,42 @@ class QuantumStrategy(FlakeAwareStrategy):
     """Candidate builds less likely than this to land anything are not run."""
     lookahead: int = 16
     """Queued PRs considered for builds (at least *depth*)."""
+    eject_at: float = 0.95
+    """Eject a queued PR, wherever it stands, once it is at least this likely broken."""
 
     def plan(self, state: QueueState) -> list[tuple[int, ...]]:
         window = max(self.depth, self.lookahead)
         # Half again the slots: running builds just below the top keep going.
         limit = self.concurrency + self.concurrency // 2
         return _tree.plan(state, window, self.fail_prior, self.flake_prior, self.floor, limit)
+
+    def on_failure(
+        self, state: QueueState, length: int, build: Build
+    ) -> tuple[QueueState, list[Action]]:
+        # The flake-aware rule ejects a failed head once a build behind it fails too,
+        # but that build may have failed for a PR behind the head: while the head is
+        # not yet *eject_at* likely broken and a build with it still runs, wait for it.
+        head = state.queue[0]
+        if length == 1 and not head.retries and self._unsettled(state, head.pr):
+            return state, []
+        return super().on_failure(state, length, build)
+
+    def _unsettled(self, state: QueueState, pr: int) -> bool:
+        if any(b.status == "passed" for n, b in q.valid_by_length(state).items() if n > 1):
+            return False  # a build with it passed: the flake-aware rule lands it
+        ok = _tree.beliefs(state, [pr], self.fail_prior, self.flake_prior)[0]
+        running = (q.tail_of(state, b) or () for b in state.running())
+        return 1 - ok < self.eject_at and any(pr in tail for tail in running)
+
+    def triage(self, state: QueueState) -> tuple[QueueState, list[Action]]:
+        """Eject every queued PR the finished builds make at least *eject_at* likely broken.
+
+        .. versionadded:: 0.3
+        """
+        actions: list[Action] = []
+        found = _tree.condemned(state, self.fail_prior, self.flake_prior, self.eject_at)
+        for pr, build in found:
+            what = f"{build.build_id} of {q.describe(build, len(state.landed))}"
+            state, done = q.eject(state, pr, f"builds with it keep failing (last: {what})")
+            actions += done
+        return state, actions

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+from typing import runtime_checkable
 
 from velocity.quantum.model import Action
 from velocity.quantum.model import Build
 from velocity.quantum.model import QueueState
 
-__all__ = ["TIERS", "Strategy", "StrategyOptions"]
+__all__ = ["TIERS", "Eager", "Strategy", "StrategyOptions"]
 
 TIERS: dict[str, int] = {"free": 1, "team": 3, "enterprise": 8}
 """Default speculative depth per plan tier; ``free`` builds one PR at a time."""
@@ -45,6 +46,22 @@ class Strategy(Protocol):
         Called only when no shorter build is still running. Return *state*
         unchanged to wait for more evidence.
         """
+
+
+@runtime_checkable
+class Eager(Protocol):
+    """Optional: a strategy that acts before the head of the queue decides.
+
+    The scheduler lands the longest passing build even while shorter ones
+    still run or have failed (it tested exactly what lands), and lets
+    :meth:`triage` eject queued PRs the evidence already condemns wherever
+    they stand.
+
+    .. versionadded:: 0.3
+    """
+
+    def triage(self, state: QueueState) -> tuple[QueueState, list[Action]]:
+        """Eject what the finished builds condemn; return *state* unchanged if nothing."""
 
 
 @dataclass(frozen=True)
