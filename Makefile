@@ -1,7 +1,7 @@
 # Velocity: two commands set everything up on a new machine.
 #   make demo   creates .venv, installs Velocity, runs the tour (no server to start by hand)
 #   make test   installs what the tests need (system packages too, when root), runs the suite
-# Also: make bench, make lint, make lock.
+# Also: make bench, make lint, make lock, make zipapps.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -14,7 +14,7 @@ RUNTIME_STAMP := $(VENV)/.stamp-runtime
 DEV_STAMP     := $(VENV)/.stamp-dev
 INSTALL_INPUTS := pyproject.toml constraints.txt $(wildcard github_app/pyproject.toml plugins/*/pyproject.toml)
 
-.PHONY: demo test bench lint lock system-deps venv dev clean
+.PHONY: demo test bench lint lock system-deps venv dev clean zipapps
 
 demo: $(RUNTIME_STAMP)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/tour.sh
@@ -25,6 +25,10 @@ test: system-deps $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
 
+# Single-file dep-ci, livepatch and quantum (shiv) for this OS and Python, in dist/zipapps/.
+zipapps: $(DEV_STAMP)
+	PYTHON=$(BIN)/python bash scripts/build-zipapps.sh dist/zipapps
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench $(wildcard github_app plugins)
 	$(BIN)/ruff format --check src tests bench $(wildcard github_app plugins)
@@ -32,6 +36,7 @@ lint: $(DEV_STAMP)
 
 system-deps:
 	@bash scripts/system-deps.sh
+	@bash scripts/docker-prepare.sh
 
 venv: $(BIN)/python
 dev: $(DEV_STAMP)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the system programs the test suite starts for real (redis-server, sshd,
-# rsync, git). As root, missing ones come from apt-get; otherwise we say what to
-# install and fail, because the suite never skips a real-component test.
+# rsync, git, chromium) and npm, which bundles the dashboard's cytoscape. As root,
+# missing ones come from apt-get; otherwise we say what to install and fail, because
+# the suite never skips a real-component test.
 set -euo pipefail
 
 # program -> Debian package
@@ -11,6 +12,8 @@ declare -A PACKAGES=(
   [sshd]=openssh-server
   [ssh-keygen]=openssh-client
   [rsync]=rsync
+  [chromium]=chromium
+  [npm]=npm
 )
 
 find_program() {

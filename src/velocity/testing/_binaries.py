@@ -13,6 +13,7 @@ SERVER_BINARIES: Mapping[str, str] = {
     "redis-server": "redis-server",
     "sshd": "openssh-server",
     "ssh-keygen": "openssh-client",
+    "chromium": "chromium",
 }
 
 # sbin is often missing from a non-root PATH, yet that is where Debian puts sshd.
