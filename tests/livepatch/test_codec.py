@@ -15,6 +15,8 @@ from velocity.livepatch.codec import apply_delta
 from velocity.livepatch.codec import block_size_for
 from velocity.livepatch.codec import compress
 from velocity.livepatch.codec import decompress
+from velocity.livepatch.codec import derive_if_cheap
+from velocity.livepatch.codec import derive_signature
 from velocity.livepatch.codec import make_delta
 from velocity.livepatch.codec import signature
 from velocity.livepatch.codec._weak import weak_at
@@ -59,6 +61,34 @@ def test_insert_delete_append(old, data):
     roundtrip(old, new)
     roundtrip(old, old + insert)
     roundtrip(old, insert + old)
+
+
+def same_signature(a, b) -> bool:
+    fields = (a.block_size, a.weak.tolist(), a.strong, a.tail, a.tail_size)
+    return fields == (b.block_size, b.weak.tolist(), b.strong, b.tail, b.tail_size)
+
+
+@given(st.binary(max_size=2000), st.data())
+def test_derived_signature_equals_a_fresh_one(old, data):
+    at = data.draw(st.integers(0, len(old)))
+    cut = data.draw(st.integers(0, len(old) - at))
+    insert = data.draw(st.binary(max_size=100))
+    for new in (old[:at] + insert + old[at + cut :], old[:at] + bytes(cut) + old[at + cut :]):
+        sig = signature(old, BLOCK)
+        derived = derive_signature(sig, make_delta(sig, new), new, BLOCK)
+        assert same_signature(derived, signature(new, BLOCK))
+
+
+def test_derived_signature_of_an_edit_in_place_reuses_the_old_blocks():
+    old = os.urandom(1_000_000)
+    new = old[:300_000] + os.urandom(20_000) + old[320_000:]
+    sig = signature(old)
+    derived = derive_signature(sig, make_delta(sig, new), new)
+    assert same_signature(derived, signature(new))
+    shifted = make_delta(sig, new[1:])  # every block moved: no cheap way
+    assert derive_if_cheap(sig, shifted, new[1:]) is None
+    assert same_signature(derive_signature(sig, shifted, new[1:]), signature(new[1:]))
+    assert derive_if_cheap(sig, make_delta(sig, old + old), old + old) is None  # a new size
 
 
 @given(st.binary(max_size=500))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from velocity.livepatch.agent import Put
 from velocity.livepatch.agent import Symlink
 from velocity.livepatch.agent import _batch
 from velocity.livepatch.agent import _paths
+from velocity.livepatch.agent._ops import ConflictError
+from velocity.livepatch.agent._ops import Patch
 from velocity.livepatch.agent._paths import DirCache
 
 
@@ -150,3 +153,43 @@ def test_umask_is_read_from_proc() -> None:
     old = os.umask(0o027)
     os.umask(old)
     assert _batch._umask() in (old, None)
+
+
+def _patch(old: bytes, new: bytes, path: str = "big.bin") -> Patch:
+    import hashlib
+
+    from velocity.livepatch import codec
+
+    delta = codec.make_delta(codec.signature(old, 512), new)
+    return Patch(path, delta, hashlib.sha256(new).digest(), 0o640)
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_patch_builds_the_new_file_from_the_old(root: Path, snapshot, monkeypatch, kernel_copy):
+    if not kernel_copy:  # a file system that refuses copy_file_range: read and write
+
+        def refuse(*args: object) -> int:
+            raise OSError(errno.EXDEV, "cross-device")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    old = os.urandom(300_000)
+    new = old[:1000] + b"edit" + old[1004:200_000] + b"inserted" + old[200_000:] + b"tail"
+    (root / "big.bin").write_bytes(old)
+    with Engine(root) as engine:
+        engine.apply([_patch(old, new)])
+    assert (root / "big.bin").read_bytes() == new
+    assert (root / "big.bin").stat().st_mode & 0o777 == 0o640
+    assert sorted(snapshot(root)) == ["big.bin"]
+
+
+def test_patch_against_another_version_is_a_conflict_and_changes_nothing(root: Path, snapshot):
+    old = os.urandom(100_000)
+    (root / "big.bin").write_bytes(b"x" + old[1:])
+    (root / "other").write_bytes(b"keep")
+    before = snapshot(root)
+    with Engine(root) as engine:
+        with pytest.raises(ConflictError):
+            engine.apply([Put("other", b"new"), _patch(old, old[:50_000] + b"!" + old[50_000:])])
+        with pytest.raises(ConflictError):
+            engine.apply([_patch(old, old + b"!", "missing.bin")])
+    assert snapshot(root) == before

@@ -13,6 +13,9 @@ import pytest
 from velocity.core.errors import VelocityError
 from velocity.livepatch import codec
 from velocity.livepatch.agent import Engine
+from velocity.livepatch.agent._convert import delta_to_pb
+from velocity.livepatch.agent._convert import signature_from_pb
+from velocity.livepatch.agent._convert import signature_to_pb
 from velocity.livepatch.agent._service import Service
 from velocity.livepatch.client import _parts
 from velocity.livepatch.client._sync import AgentError
@@ -179,3 +182,48 @@ def test_file_edited_between_scan_and_send_is_sent_as_read(tmp_path, monkeypatch
         monkeypatch.undo()
         assert syncer.sync().counts == {"whole": 1}  # the remembered hash was the scanned one
         assert syncer.sync().changed == 0
+
+
+def test_a_delta_leaves_the_new_signature_ready(root):
+    old = os.urandom(300_000)
+    new = old[:100_000] + os.urandom(5_000) + old[105_000:]
+    with Engine(root) as engine:
+        svc = Service(engine)
+        try:
+            svc.handle(pb.Request(batch=pb.Batch(changes=[whole("big", old)])))
+            ref = pb.FileRef(path="big", sha256=hashlib.sha256(old).digest())
+            sig = svc.handle(pb.Request(signatures=pb.SignatureRequest(files=[ref])))
+            basis = sig.signatures.files[0]
+            delta = codec.make_delta(signature_from_pb(basis), new)
+            change = pb.Change(path="big", delta=delta_to_pb(delta, basis.sha256))
+            change.sha256 = hashlib.sha256(new).digest()
+            assert svc.handle(pb.Request(batch=pb.Batch(changes=[change]))).batch.token
+            assert (root / "big").read_bytes() == new
+            ref = pb.FileRef(path="big", sha256=change.sha256)
+            got = svc.handle(pb.Request(signatures=pb.SignatureRequest(files=[ref])))
+            want = signature_to_pb(change.sha256, codec.signature(new))
+            want.path = "big"
+            assert got.signatures.files[0] == want
+        finally:
+            svc.close()
+
+
+def test_the_client_reuses_the_signature_of_what_it_sent(tmp_path, monkeypatch):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    data = bytearray(os.urandom(400_000))
+    (src / "big").write_bytes(data)
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "state") as syncer:
+        syncer.sync()
+        asked = []
+        original = syncer._signatures
+        monkeypatch.setattr(
+            syncer, "_signatures", lambda refs: asked.append(refs) or original(refs)
+        )
+        for n in range(3):
+            data[n * 100_000 : n * 100_000 + 10] = os.urandom(10)
+            (src / "big").write_bytes(data)
+            assert syncer.sync(["big"]).counts == {"delta": 1}
+        assert len(asked) == 1  # the first delta only: later ones know their basis
+        assert (dst / "big").read_bytes() == data

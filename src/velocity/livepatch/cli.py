@@ -13,6 +13,7 @@ from velocity.core.cli import run
 from velocity.core.cli import version_option
 from velocity.livepatch.commands._options import connect_options
 from velocity.livepatch.commands._options import to_connect_options
+from velocity.livepatch.commands.watch import watch_command
 
 __all__ = ["cli", "main"]
 
@@ -50,6 +51,30 @@ def status_command(target: str, src: Path | None, as_json: bool, **kwargs: Any) 
     from velocity.livepatch.commands.status import status
 
     return status(target, to_connect_options(kwargs), Path(kwargs["state_dir"]), src, as_json)
+
+
+@cli.command(name="rollback")
+@click.argument("target")
+@connect_options
+@json_option
+def rollback_command(target: str, as_json: bool, **kwargs: Any) -> int:
+    """Undo the last batch applied to TARGET (exactly its files), then reload the app."""
+    from velocity.livepatch.commands.rollback import rollback
+
+    return rollback(target, to_connect_options(kwargs), as_json)
+
+
+@cli.command(name="logs")
+@click.argument("target")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new output and events.")
+@click.option("--lines", "-n", default=200, show_default=True, help="History first (0: all kept).")
+@connect_options
+@json_option
+def logs_command(target: str, follow: bool, lines: int, as_json: bool, **kwargs: Any) -> int:
+    """Print the supervised app's output and the agent's events (applied, reloaded, ...)."""
+    from velocity.livepatch.commands.logs import logs
+
+    return logs(target, to_connect_options(kwargs), follow=follow, lines=lines, as_json=as_json)
 
 
 _CERTS_DIR = click.option(
@@ -97,6 +122,9 @@ def certs_issue_command(
     from velocity.livepatch.commands.certs_issue import certs_issue
 
     return certs_issue(directory, kind, name, out=out, hosts=hosts, allow=allow, hours=hours)
+
+
+cli.add_command(watch_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ library, its protocol module and the codec, never the controller side.
 from __future__ import annotations
 
 from velocity.livepatch.agent._engine import Engine
+from velocity.livepatch.agent._engine import Undone
 from velocity.livepatch.agent._ops import Chmod
 from velocity.livepatch.agent._ops import Delete
 from velocity.livepatch.agent._ops import Op
@@ -26,6 +27,7 @@ __all__ = [
     "Put",
     "Symlink",
     "Transaction",
+    "Undone",
     "check_link_target",
     "split_path",
 ]

@@ -19,10 +19,13 @@ from velocity.livepatch.agent._durable import SYNCFS_MIN
 from velocity.livepatch.agent._durable import flush
 from velocity.livepatch.agent._durable import syncfs
 from velocity.livepatch.agent._ops import Chmod
+from velocity.livepatch.agent._ops import ConflictError
 from velocity.livepatch.agent._ops import Delete
 from velocity.livepatch.agent._ops import Op
+from velocity.livepatch.agent._ops import Patch
 from velocity.livepatch.agent._ops import Put
 from velocity.livepatch.agent._ops import Symlink
+from velocity.livepatch.agent._patch import write_patched
 from velocity.livepatch.agent._paths import DirCache
 from velocity.livepatch.agent._paths import PathError
 from velocity.livepatch.agent._paths import check_link_target
@@ -32,7 +35,8 @@ from velocity.livepatch.agent._paths import split_path
 
 __all__ = ["Staged", "commit", "flush_staged", "plan", "stage"]
 
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+# Read-write: a Patch is hashed through a mapping of what was written.
+_CREATE = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 Reader = Callable[[str], bytes]
 _WRITE_CHUNK = 1 << 20
 
@@ -87,6 +91,8 @@ def _plan_one(
         return None  # already gone: deleting is idempotent
     if existing is None and isinstance(op, Chmod):
         raise PathError(f"cannot chmod missing {op.path!r}")
+    if isinstance(op, Patch) and (existing is None or not stat.S_ISREG(existing.st_mode)):
+        raise ConflictError(f"{op.path!r} is not the version the delta was made against")
     stem = f".~lp.{batch}.{i}"
     tmp = None if isinstance(op, Delete) else stem + ".tmp"
     bak = None if existing is None else stem + ".bak"
@@ -184,11 +190,13 @@ def _stage_one(d: int, item: Staged, read: Reader) -> int | None:
     if isinstance(op, Chmod):
         content, mode = read(op.path), op.mode
     else:
-        assert isinstance(op, Put)
-        content, mode = op.content, op.mode
+        assert isinstance(op, (Put, Patch))
+        content, mode = (op.content if isinstance(op, Put) else b""), op.mode
     bits = stat.S_IMODE(mode)
     fd = os.open(tmp, _CREATE, bits if _exact_on_create(bits) else 0o600, dir_fd=d)
     try:
+        if isinstance(op, Patch):
+            write_patched(d, item.entry.name, op, fd)  # the current file: the delta's basis
         with memoryview(content) as view:
             # 1 MiB writes: one huge write(2) of a big file runs several times slower here.
             written = 0

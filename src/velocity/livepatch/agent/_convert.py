@@ -6,16 +6,26 @@ import hashlib
 from collections.abc import Callable
 from collections.abc import Iterable
 
+import numpy as np
+
 from velocity.livepatch import codec
 from velocity.livepatch.agent._ops import Chmod
 from velocity.livepatch.agent._ops import ConflictError
 from velocity.livepatch.agent._ops import Delete
 from velocity.livepatch.agent._ops import Op
+from velocity.livepatch.agent._ops import Patch
 from velocity.livepatch.agent._ops import Put
 from velocity.livepatch.agent._ops import Symlink
 from velocity.livepatch.proto import pb
 
-__all__ = ["MAX_FILE", "delta_from_pb", "delta_to_pb", "to_ops"]
+__all__ = [
+    "MAX_FILE",
+    "delta_from_pb",
+    "delta_to_pb",
+    "signature_from_pb",
+    "signature_to_pb",
+    "to_ops",
+]
 
 MAX_FILE = 1 << 31
 Reader = Callable[[str], bytes]
@@ -37,14 +47,12 @@ def _to_op(change: pb.Change, read: Reader) -> Op:
     if kind == "whole":
         content = codec.decompress(change.whole.zstd, min(change.whole.size, MAX_FILE))
     elif kind == "delta":
-        # No separate check of the basis: a wrong basis cannot produce the content's hash.
+        # Built and hashed while staging: a wrong basis cannot produce the content's hash.
         try:
-            content = codec.apply_delta(read(path), delta_from_pb(change.delta))
-        except (ValueError, FileNotFoundError):
-            content = b""
-        if hashlib.sha256(content).digest() != change.sha256:
-            raise ConflictError(f"{path!r} is not the version the delta was made against")
-        return Put(path, content, change.mode or 0o644)  # hashed just above: not twice
+            delta = delta_from_pb(change.delta)
+        except ValueError:
+            raise ConflictError(f"{path!r}: the delta is malformed") from None
+        return Patch(path, delta, change.sha256, change.mode or 0o644)
     elif kind == "copy_from":
         content = read(change.copy_from)
     else:
@@ -90,3 +98,25 @@ def delta_from_pb(data: pb.DeltaData) -> codec.Delta:
             ops.append(codec.Literal(literals[at : at + op.literal_size]))
             at += op.literal_size
     return codec.Delta(data.block_size, ops, copy_tail=data.copy_tail)
+
+
+def signature_to_pb(sha256: bytes, sig: codec.Signature) -> pb.FileSignature:
+    """The wire form of the signature of the file whose content hash is *sha256*."""
+    return pb.FileSignature(
+        sha256=sha256,
+        block_size=sig.block_size,
+        weak=sig.weak.astype("<u4").tobytes(),
+        strong=b"".join(sig.strong),
+        tail=sig.tail,
+        tail_size=sig.tail_size,
+    )
+
+
+def signature_from_pb(sig: pb.FileSignature) -> codec.Signature:
+    """Decode a wire signature; an inconsistent one raises ValueError."""
+    strong = codec.STRONG_BYTES
+    weak = np.frombuffer(sig.weak, dtype="<u4").astype(np.uint32)
+    strongs = [sig.strong[i : i + strong] for i in range(0, len(sig.strong), strong)]
+    if len(strongs) != len(weak):
+        raise ValueError(f"signature of {sig.path!r} is inconsistent")
+    return codec.Signature(sig.block_size, weak, strongs, sig.tail, sig.tail_size)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -23,10 +24,25 @@ from velocity.livepatch.agent._paths import STATE_DIR
 from velocity.livepatch.agent._paths import open_dir
 from velocity.livepatch.agent._paths import read_file
 from velocity.livepatch.agent._txn import Transaction
+from velocity.livepatch.agent._undo import load_undo
+from velocity.livepatch.agent._undo import mark_rolled_back
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "Undone"]
 
 _LOCK = "lock"
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What :meth:`Engine.rollback` did: *done*, or *reason* why not.
+
+    .. versionadded:: 0.2
+    """
+
+    done: bool
+    reason: str
+    paths: list[str]
+    token: str
 
 
 class Engine:
@@ -69,24 +85,57 @@ class Engine:
         """
         return read_file(self.root_fd, path)
 
-    def apply(self, ops: Sequence[Op]) -> str:
+    def apply(self, ops: Sequence[Op], *, keep_undo: bool = False) -> str:
         """Apply *ops* as one batch: every change lands, or none does.
 
+        :param keep_undo: keep the replaced files so :meth:`rollback` can restore them.
         :returns: the new :attr:`token`.
         :raises PathError: a path or symlink target is refused; nothing was changed.
 
         .. versionadded:: 0.1
+        .. versionchanged:: 0.2 *keep_undo*.
         """
-        txn = self.begin()
+        txn = self.begin(keep_undo=keep_undo)
         txn.stage(ops)
         return txn.commit()
 
-    def begin(self) -> Transaction:
+    def begin(self, *, keep_undo: bool = False) -> Transaction:
         """Start a batch to be staged in parts (:meth:`Transaction.stage`), then committed.
 
+        :param keep_undo: keep the replaced files so :meth:`rollback` can restore them.
+
         .. versionadded:: 0.1
+        .. versionchanged:: 0.2 *keep_undo*.
         """
-        return Transaction(self.root_fd, self.state_fd, self._locked(), self.read, self._on_step)
+        return Transaction(
+            self.root_fd,
+            self.state_fd,
+            self._locked(),
+            self.read,
+            self._on_step,
+            keep_undo=keep_undo,
+        )
+
+    def rollback(self) -> Undone:
+        """Undo the last batch: restore exactly the files it replaced or deleted, and delete
+        the ones it created. Only while nothing else changed the root since; only once.
+
+        .. versionadded:: 0.2
+        """
+        txn = self.begin()
+        try:
+            ops = load_undo(self.state_fd, self.token)  # under the lock: no batch in between
+            if isinstance(ops, str):
+                txn.abort()
+                return Undone(False, ops, [], self.token)
+            txn.stage(ops)
+            paths = txn.paths()
+            mark_rolled_back(self.state_fd, txn.journal.token)
+            token = txn.commit()
+        except BaseException:
+            txn.abort()
+            raise
+        return Undone(True, "", paths, token)
 
     def close(self) -> None:
         """Release the root and state directory fds."""

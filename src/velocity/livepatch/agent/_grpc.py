@@ -8,11 +8,14 @@ refused before its request reaches the service.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import grpc
 
+from velocity.livepatch.agent._service import UNSUPERVISED
 from velocity.livepatch.agent._service import Service
 from velocity.livepatch.proto import pb
 from velocity.livepatch.proto.framing import MAX_FRAME
@@ -37,13 +40,15 @@ def load_allowlist(tls_dir: Path, extra: Iterable[str] = ()) -> set[str]:
 
 
 def start_server(
-    service: Service, listen: str, tls_dir: Path, allow: set[str]
+    service: Service, listen: str, tls_dir: Path, allow: set[str], *, workers: int = 4
 ) -> tuple[grpc.Server, int]:
     """Start serving *service* on *listen* (``HOST:PORT``, port 0 picks one).
 
+    :param workers: threads for calls; each ``logs -f`` follower holds one.
     :returns: the running server and its port.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 the ``Logs`` RPC; *workers*.
     """
     creds = grpc.ssl_server_credentials(
         [((tls_dir / "agent.key").read_bytes(), (tls_dir / "agent.crt").read_bytes())],
@@ -54,15 +59,21 @@ def start_server(
         ("grpc.max_send_message_length", MAX_FRAME),
         ("grpc.max_receive_message_length", MAX_FRAME),
     ]
-    server = grpc.server(ThreadPoolExecutor(max_workers=4), options=limits)
-    handler = grpc.unary_unary_rpc_method_handler(
-        _Handler(service, frozenset(allow)),
-        request_deserializer=pb.Request.FromString,
-        response_serializer=pb.Response.SerializeToString,
-    )
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler(_SERVICE, {"Call": handler}),)
-    )
+    server = grpc.server(ThreadPoolExecutor(max_workers=workers), options=limits)
+    handler = _Handler(service, frozenset(allow))
+    methods: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+        "Call": grpc.unary_unary_rpc_method_handler(
+            handler,
+            request_deserializer=pb.Request.FromString,
+            response_serializer=pb.Response.SerializeToString,
+        ),
+        "Logs": grpc.unary_stream_rpc_method_handler(
+            handler.logs,
+            request_deserializer=pb.LogsRequest.FromString,
+            response_serializer=pb.LogRecord.SerializeToString,
+        ),
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE, methods),))
     port = server.add_secure_port(listen, creds)
     server.start()
     return server, port
@@ -73,6 +84,20 @@ class _Handler:
         self.service, self.allow = service, allow
 
     def __call__(self, request: pb.Request, context: grpc.ServicerContext) -> pb.Response:
+        self._check(context)
+        return self.service.handle(request)
+
+    def logs(
+        self, request: pb.LogsRequest, context: grpc.ServicerContext
+    ) -> Iterator[pb.LogRecord]:
+        self._check(context)
+        if self.service.supervisor is None:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, UNSUPERVISED)
+        for response in self.service.logs(request, context.is_active):
+            if not response.log.end:
+                yield response.log
+
+    def _check(self, context: grpc.ServicerContext) -> None:
         raw: Iterable[bytes | int] = context.auth_context().get("x509_common_name", [])
         names = [n.decode() if isinstance(n, bytes) else str(n) for n in raw]
         if not any(name in self.allow for name in names):
@@ -80,4 +105,3 @@ class _Handler:
             context.abort(
                 grpc.StatusCode.PERMISSION_DENIED, f"{who} is not on this agent's allowlist"
             )
-        return self.service.handle(request)

@@ -151,13 +151,23 @@ def undo(root_fd: int, journal: Journal) -> None:
     _remove_new_dirs(root_fd, journal.mkdirs)
 
 
-def finish(root_fd: int, journal: Journal, on_step: Callable[[str], None] | None = None) -> None:
-    """A committed batch: remove the backups, then directories its deletes left empty."""
+Keep = Callable[[int, Entry, int], None]  # (dir fd, entry, index): moves a backup away
+
+
+def finish(
+    root_fd: int,
+    journal: Journal,
+    on_step: Callable[[str], None] | None = None,
+    keep: Keep | None = None,
+) -> None:
+    """A committed batch: remove the backups (or *keep* them), then dirs its deletes emptied."""
     for n, entry in enumerate(journal.entries):
         if entry.bak is None:
             continue
         with _entry_dir(root_fd, entry) as d:
-            if d is not None:
+            if d is not None and keep is not None and _exists(d, entry.bak):
+                keep(d, entry, n)
+            elif d is not None:
                 _unlink(d, entry.bak)
         if on_step is not None:
             on_step(f"finish:{n}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Chmod", "ConflictError", "Delete", "Op", "Put", "Symlink"]
+from velocity.livepatch import codec
+
+__all__ = ["Chmod", "ConflictError", "Delete", "Op", "Patch", "Put", "Symlink"]
 
 
 @dataclass(frozen=True)
@@ -16,6 +18,20 @@ class Put:
 
     path: str
     content: bytes
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class Patch:
+    """Rebuild the regular file *path* from its current content and *delta*; the result
+    must hash to *sha256*, or the batch fails with :class:`ConflictError`.
+
+    .. versionadded:: 0.2
+    """
+
+    path: str
+    delta: codec.Delta
+    sha256: bytes
     mode: int = 0o644
 
 
@@ -51,7 +67,7 @@ class Chmod:
     mode: int
 
 
-Op = Put | Symlink | Delete | Chmod
+Op = Put | Patch | Symlink | Delete | Chmod
 
 
 class ConflictError(Exception):

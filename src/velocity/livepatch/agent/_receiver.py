@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from velocity.livepatch import codec
 from velocity.livepatch.agent._convert import to_ops
 from velocity.livepatch.agent._engine import Engine
 from velocity.livepatch.agent._ops import ConflictError
+from velocity.livepatch.agent._ops import Op
+from velocity.livepatch.agent._ops import Patch
 from velocity.livepatch.agent._ops import Put
 from velocity.livepatch.agent._txn import Transaction
 from velocity.livepatch.proto import pb
 
-__all__ = ["BatchReceiver"]
+__all__ = ["BatchReceiver", "Written"]
 
-Applied = Callable[[bytes, bytes], None]  # (sha256, content) of each file written
+
+@dataclass(frozen=True)
+class Written:
+    """A big file a batch wrote: its content in memory, or the delta it was built with."""
+
+    path: str
+    sha256: bytes
+    content: bytes | None = None
+    basis: bytes = b""  # the content hash of the delta's basis
+    delta: codec.Delta | None = None
+
+
+Applied = Callable[[Written], None]
 
 
 class BatchReceiver:
@@ -28,7 +44,8 @@ class BatchReceiver:
         self._on_applied, self._big = on_applied, big
         self._txn: Transaction | None = None
         self._stream = ""
-        self._written: list[tuple[bytes, bytes]] = []
+        self._written: list[Written] = []
+        self.paths: list[str] = []  # of the last committed batch
 
     def receive(self, batch: pb.Batch) -> pb.BatchReply:
         try:
@@ -56,23 +73,31 @@ class BatchReceiver:
         ops = to_ops(batch.changes, self.engine.read)
         count = self._txn.stage(ops)
         self._written += [
-            (c.sha256, op.content)
-            for c, op in zip(batch.changes, ops, strict=True)
-            if isinstance(op, Put) and len(op.content) >= self._big and c.sha256
+            w for c, op in zip(batch.changes, ops, strict=True) if (w := self._big_one(c, op))
         ]
         if batch.more:
             return pb.BatchReply(changed=count)
+        self.paths = self._txn.paths()
         token = self._txn.commit()
         written, self._txn, self._written = self._written, None, []
-        for digest, content in written:
-            self._on_applied(digest, content)
+        for item in written:
+            self._on_applied(item)
         return pb.BatchReply(token=token, changed=count)
+
+    def _big_one(self, change: pb.Change, op: Op) -> Written | None:
+        if not change.sha256:
+            return None
+        if isinstance(op, Patch):  # the client sends only big files as deltas
+            return Written(op.path, change.sha256, basis=change.delta.basis_sha256, delta=op.delta)
+        if isinstance(op, Put) and len(op.content) >= self._big:
+            return Written(op.path, change.sha256, content=op.content)
+        return None
 
     def _start(self, batch: pb.Batch) -> None:
         self.abort()  # a new batch replaces one its client abandoned
         if batch.more and not self.streaming:
             raise ValueError("this carrier takes a batch in one message")
-        txn = self.engine.begin()
+        txn = self.engine.begin(keep_undo=True)  # for rollback
         # Checked under the engine's lock, so two clients cannot both pass it.
         if batch.base_token and batch.base_token != self.engine.token:
             txn.abort()

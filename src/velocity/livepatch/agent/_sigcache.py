@@ -67,19 +67,41 @@ class Precomputer:
     """Compute signatures of freshly written files on a daemon thread.
 
     The process may exit with work pending; a missing cache entry only costs a
-    computation when the signature is asked for.
+    computation when the signature is asked for. A request for a signature still
+    being computed waits for it (:meth:`wait`) rather than computing it twice.
     """
 
     def __init__(self, compute: Callable[[bytes, bytes], object]) -> None:
         self._compute = compute
-        self._queue: queue.SimpleQueue[tuple[bytes, bytes]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[bytes, Callable[[], object]]] = queue.SimpleQueue()
+        self._pending: dict[bytes, threading.Event] = {}
+        self._lock = threading.Lock()
         threading.Thread(target=self._run, name="livepatch-signatures", daemon=True).start()
 
     def submit(self, sha256: bytes, data: bytes) -> None:
-        self._queue.put((sha256, data))
+        self.submit_work(sha256, lambda: self._compute(sha256, data))
+
+    def submit_work(self, sha256: bytes, work: Callable[[], object]) -> None:
+        """Run *work*, which stores the signature of *sha256*, on the thread."""
+        with self._lock:
+            self._pending.setdefault(sha256, threading.Event())
+        self._queue.put((sha256, work))
+
+    def wait(self, sha256: bytes, timeout: float) -> None:
+        """Until the signature of *sha256* is stored, if it is being computed."""
+        with self._lock:
+            event = self._pending.get(sha256)
+        if event is not None:
+            event.wait(timeout)
 
     def _run(self) -> None:
         while True:
-            sha256, data = self._queue.get()
-            with contextlib.suppress(OSError):
-                self._compute(sha256, data)
+            sha256, work = self._queue.get()
+            try:
+                with contextlib.suppress(OSError, ValueError):
+                    work()
+            finally:
+                with self._lock:
+                    event = self._pending.pop(sha256, None)
+                if event is not None:
+                    event.set()

@@ -20,8 +20,19 @@ def serve_stdio(service: Service, stdin: IO[bytes], stdout: IO[bytes]) -> int:
     answered = 0
     try:
         while (request := read_frame(stdin, pb.Request())) is not None:
-            write_frame(stdout, service.handle(request))
+            if request.WhichOneof("body") == "logs":
+                _stream_logs(service, request.logs, stdout)
+            else:
+                write_frame(stdout, service.handle(request))
             answered += 1
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client left (a follower stops like this): nothing more to answer
     finally:
         service.close()  # a client that vanished mid-stream leaves nothing half-staged
     return answered
+
+
+def _stream_logs(service: Service, request: pb.LogsRequest, stdout: IO[bytes]) -> None:
+    # Many frames for one request; a client that left shows up as a failed write.
+    for response in service.logs(request, lambda: True):
+        write_frame(stdout, response)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from velocity.livepatch.agent import _batch
 from velocity.livepatch.agent import _journal as jr
 from velocity.livepatch.agent._ops import Op
+from velocity.livepatch.agent._undo import UndoKeeper
 
 __all__ = ["Transaction"]
 
@@ -31,8 +32,11 @@ class Transaction:
         lock: contextlib.AbstractContextManager[None],
         read: Callable[[str], bytes],
         on_step: Callable[[str], None],
+        *,
+        keep_undo: bool = False,
     ) -> None:
         self._root_fd, self._state_fd, self._read, self._on_step = root_fd, state_fd, read, on_step
+        self._keep_undo = keep_undo
         self._stack = contextlib.ExitStack()
         self._stack.enter_context(lock)
         self.journal = jr.Journal(batch=uuid.uuid4().hex[:12], token=uuid.uuid4().hex)
@@ -64,11 +68,26 @@ class Transaction:
             raise
         try:
             self._on_step("committed")
-            jr.finish(self._root_fd, self.journal, self._on_step)
+            self._finish()
             jr.retire(self._state_fd)
         finally:
             self._close()
         return self.journal.token
+
+    def paths(self) -> list[str]:
+        """The root-relative paths this batch writes or deletes (so far)."""
+        return ["/".join([*e.dir, e.name]) for e in self.journal.entries]
+
+    def _finish(self) -> None:
+        # The backups become the undo record of this batch (see ._undo), unless told not to.
+        if not self._keep_undo:
+            jr.finish(self._root_fd, self.journal, self._on_step)
+            return
+        keeper = UndoKeeper(self._state_fd, self.journal)
+        try:
+            jr.finish(self._root_fd, self.journal, self._on_step, keeper.keep)
+        finally:
+            keeper.close()
 
     def abort(self) -> None:
         """Undo whatever was staged or renamed; a closed transaction is left alone."""

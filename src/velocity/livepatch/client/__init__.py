@@ -6,8 +6,12 @@ from velocity.livepatch.client._channel import Channel
 from velocity.livepatch.client._channel import FramedChannel
 from velocity.livepatch.client._channel import StdioChannel
 from velocity.livepatch.client._channel import TransportError
+from velocity.livepatch.client._live import rollback
+from velocity.livepatch.client._live import stream_logs
 from velocity.livepatch.client._plan import Plan
 from velocity.livepatch.client._plan import make_plan
+from velocity.livepatch.client._results import LogEvent
+from velocity.livepatch.client._results import RollbackResult
 from velocity.livepatch.client._scan import load_ignore
 from velocity.livepatch.client._scan import scan
 from velocity.livepatch.client._sync import AgentError
@@ -25,7 +29,9 @@ __all__ = [
     "Channel",
     "ConnectOptions",
     "FramedChannel",
+    "LogEvent",
     "Plan",
+    "RollbackResult",
     "StdioChannel",
     "SyncResult",
     "Syncer",
@@ -35,5 +41,7 @@ __all__ = [
     "load_ignore",
     "make_plan",
     "parse_target",
+    "rollback",
     "scan",
+    "stream_logs",
 ]

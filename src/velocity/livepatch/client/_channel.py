@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import IO
 from typing import Protocol
@@ -91,6 +92,18 @@ class FramedChannel:
         if failure is not None:
             raise failure
         return responses
+
+    def stream(self, request: pb.Request) -> Iterator[pb.Response]:
+        """Send *request* and yield responses until one is an error or a log record's end."""
+        try:
+            self.bytes_sent += write_frame(self._writer, request)
+        except OSError as exc:
+            raise TransportError(f"{self.what}: connection broke ({exc}){self.detail()}") from None
+        while True:
+            response = self._read()
+            yield response
+            if response.WhichOneof("body") != "log" or response.log.end:
+                return
 
     def _read(self) -> pb.Response:
         try:

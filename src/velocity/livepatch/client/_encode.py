@@ -6,17 +6,17 @@ already being written on the target.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import os
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
 from velocity.core.errors import VelocityError
 from velocity.livepatch import codec
 from velocity.livepatch.agent._convert import delta_to_pb
+from velocity.livepatch.agent._convert import signature_from_pb
 from velocity.livepatch.agent._manifest import FileInfo
 from velocity.livepatch.client._plan import Plan
 from velocity.livepatch.client._scan import Tree
@@ -49,8 +49,18 @@ class Encoder:
             for f in plan.puts
             if f.path not in plan.copies and f.size >= DELTA_MIN and _has_file(remote, f.path)
         ]
-        refs = [pb.FileRef(path=f.path, sha256=remote[f.path].sha256) for f in wanted]
-        self._sigs = {s.path: s for s in signatures(refs)} if refs else {}
+        self._sigs: dict[str, tuple[bytes, codec.Signature]] = {}
+        refs = []
+        for f in wanted:
+            basis = remote[f.path].sha256
+            known = _KNOWN.get(basis)
+            if known is None:
+                refs.append(pb.FileRef(path=f.path, sha256=basis))
+            else:
+                self._sigs[f.path] = basis, known
+        for sig in signatures(refs) if refs else []:
+            if sig.block_size:
+                self._sigs[sig.path] = sig.sha256, signature_from_pb(sig)
 
     def changes(self, *, deletes: bool = True, others: bool = True) -> Iterator[pb.Change]:
         """Yield the changes (deletes, the rest, or both), encoding each when asked for."""
@@ -78,8 +88,9 @@ class Encoder:
                 raise VelocityError(
                     f"{info.path}: changed while syncing ({exc.strerror}); run again"
                 ) from None
-            kind, change = _content_change(info.path, content, self._sigs.get(info.path))
-            change.mode, change.sha256 = info.mode, self._hash_of(info, content, st)
+            digest = self._hash_of(info, content, st)
+            kind, change = _content_change(info.path, content, digest, self._sigs.get(info.path))
+            change.mode, change.sha256 = info.mode, digest
             yield self._count(kind, change)
 
     def _hash_of(self, info: FileInfo, content: bytes, st: os.stat_result) -> bytes:
@@ -117,25 +128,42 @@ def _has_file(remote: Tree, path: str) -> bool:
 
 
 def _content_change(
-    path: str, content: bytes, sig: pb.FileSignature | None
+    path: str, content: bytes, digest: bytes, basis: tuple[bytes, codec.Signature] | None
 ) -> tuple[str, pb.Change]:
-    if sig is not None and sig.block_size:
-        delta = codec.make_delta(signature_from_pb(sig), content)
+    if basis is not None:
+        delta = codec.make_delta(basis[1], content)
         literal = sum(len(op.data) for op in delta.ops if isinstance(op, codec.Literal))
         if literal < len(content) // 2:
-            return "delta", pb.Change(path=path, delta=delta_to_pb(delta, sig.sha256))
-    whole = pb.Whole(zstd=codec.compress(content), size=len(content))
-    return "whole", pb.Change(path=path, whole=whole)
+            # The next edit's delta then needs no signature from the target (unless this
+            # one moved most blocks: then asking the target costs less than hashing here).
+            derived = codec.derive_if_cheap(basis[1], delta, content)
+            if derived is not None:
+                _KNOWN.put(digest, derived)
+            return "delta", pb.Change(path=path, delta=delta_to_pb(delta, basis[0]))
+    # Filled in place: a sub-message given to a constructor is copied, slowly when big.
+    change = pb.Change(path=path)
+    change.whole.zstd, change.whole.size = codec.compress(content), len(content)
+    return "whole", change
 
 
-def signature_from_pb(sig: pb.FileSignature) -> codec.Signature:
-    """Decode a wire signature.
+class _Signatures:
+    # Signatures by content hash, of files this process sent as deltas. A signature is a
+    # function of the content alone, and a stale basis fails the agent's hash check.
 
-    .. versionadded:: 0.1
-    """
-    strong = codec.STRONG_BYTES
-    weak = np.frombuffer(sig.weak, dtype="<u4").astype(np.uint32)
-    strongs = [sig.strong[i : i + strong] for i in range(0, len(sig.strong), strong)]
-    if len(strongs) != len(weak):
-        raise ValueError(f"signature of {sig.path!r} is inconsistent")
-    return codec.Signature(sig.block_size, weak, strongs, sig.tail, sig.tail_size)
+    def __init__(self, keep: int) -> None:
+        self._keep, self._by_hash = keep, collections.OrderedDict[bytes, codec.Signature]()
+
+    def get(self, sha256: bytes) -> codec.Signature | None:
+        sig = self._by_hash.get(sha256)
+        if sig is not None:
+            self._by_hash.move_to_end(sha256)
+        return sig
+
+    def put(self, sha256: bytes, sig: codec.Signature) -> None:
+        self._by_hash[sha256] = sig
+        self._by_hash.move_to_end(sha256)
+        while len(self._by_hash) > self._keep:
+            self._by_hash.popitem(last=False)
+
+
+_KNOWN = _Signatures(keep=64)

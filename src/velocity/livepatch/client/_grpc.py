@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -16,6 +17,7 @@ from velocity.livepatch.proto.framing import MAX_FRAME
 __all__ = ["METHOD", "GrpcChannel"]
 
 METHOD = "/velocity.livepatch.v1.Agent/Call"
+LOGS_METHOD = "/velocity.livepatch.v1.Agent/Logs"
 _OVERHEAD = 9  # gRPC message prefix (5) and a share of the HTTP/2 frame header, for reports
 
 
@@ -49,18 +51,41 @@ class GrpcChannel:
             response_deserializer=pb.Response.FromString,
         )
 
+        self._logs = self._channel.unary_stream(
+            LOGS_METHOD,
+            request_serializer=pb.LogsRequest.SerializeToString,
+            response_deserializer=pb.LogRecord.FromString,
+        )
+
     def call(self, request: pb.Request) -> pb.Response:
         try:
             response: pb.Response = self._call(request, timeout=self.timeout * 30)
         except grpc.RpcError as exc:
-            # Raised errors are also grpc.Call objects, which the stubs cannot express.
-            code, details = getattr(exc, "code", None), getattr(exc, "details", None)
-            name = code().name if callable(code) else "ERROR"
-            text = details() if callable(details) else str(exc)
-            raise TransportError(f"{self.url}: {name}: {text}") from None
+            raise self._error(exc) from None
         self.bytes_sent += request.ByteSize() + _OVERHEAD
         self.bytes_received += response.ByteSize() + _OVERHEAD
         return response
+
+    def stream(self, request: pb.Request) -> Iterator[pb.Response]:
+        """A ``logs`` request over the server-streaming Logs RPC, as ``Response.log`` records."""
+        call = self._logs(request.logs)
+        try:
+            for record in call:
+                yield pb.Response(log=record)
+        except grpc.RpcError as exc:
+            if getattr(exc, "code", lambda: None)() == grpc.StatusCode.FAILED_PRECONDITION:
+                yield pb.Response(error=pb.Error(code="unsupervised", message=_details(exc)))
+                return
+            raise self._error(exc) from None
+        finally:
+            call.cancel()
+        yield pb.Response(log=pb.LogRecord(end=True))
+
+    def _error(self, exc: grpc.RpcError) -> TransportError:
+        # Raised errors are also grpc.Call objects, which the stubs cannot express.
+        code = getattr(exc, "code", None)
+        name = code().name if callable(code) else "ERROR"
+        return TransportError(f"{self.url}: {name}: {_details(exc)}")
 
     pipelined = False  # the agent takes unary calls on a thread pool: no ordering to rely on
 
@@ -69,3 +94,8 @@ class GrpcChannel:
 
     def close(self) -> None:
         self._channel.close()
+
+
+def _details(exc: grpc.RpcError) -> str:
+    details = getattr(exc, "details", None)
+    return str(details() if callable(details) else exc)

@@ -25,16 +25,30 @@ def needs_deletes_first(plan: Plan) -> bool:
     return bool(prefixes & deleted or prefixes & written)
 
 
-def parts(changes: Iterator[pb.Change], base_token: str, stream_id: str) -> Iterator[pb.Request]:
+def parts(
+    changes: Iterator[pb.Change], base_token: str, stream_id: str, *, defer_reload: bool = False
+) -> Iterator[pb.Request]:
     part, size = 0, 0
     pending: list[pb.Change] = []
     for change in changes:
         pending.append(change)
         size += change.ByteSize()
         if size >= PART_BYTES:
-            batch = pb.Batch(base_token=base_token, changes=pending, more=True)
-            batch.stream_id, batch.part = stream_id, part
-            yield pb.Request(batch=batch)
+            yield _request(pending, base_token, stream_id, part, more=True)
             part, size, pending = part + 1, 0, []
-    batch = pb.Batch(base_token=base_token, changes=pending, stream_id=stream_id, part=part)
-    yield pb.Request(batch=batch)
+    request = _request(pending, base_token, stream_id, part, more=False)
+    request.batch.defer_reload = defer_reload
+    yield request
+
+
+def _request(
+    changes: list[pb.Change], base_token: str, stream_id: str, part: int, *, more: bool
+) -> pb.Request:
+    # Built in place: a message given to a constructor is copied, and copying a part of
+    # megabytes twice (into the Batch, then the Request) costs more than encoding it.
+    request = pb.Request()
+    batch = request.batch
+    batch.SetInParent()
+    batch.base_token, batch.stream_id, batch.part, batch.more = base_token, stream_id, part, more
+    batch.changes.extend(changes)
+    return request

@@ -23,6 +23,7 @@ __all__ = [
     "ALWAYS_IGNORED",
     "IGNORE_FILES",
     "HashCache",
+    "IgnoreRules",
     "Tree",
     "load_ignore",
     "scan",
@@ -41,10 +42,50 @@ class HashCache(dict[str, list[int | str]]):
     dirty = False
 
 
-def load_ignore(src: Path) -> Callable[[str], bool]:
-    """A predicate telling whether a root-relative path is ignored (dirs end with ``/``).
+class IgnoreRules:
+    """Whether a root-relative path is ignored (directories end with ``/``).
+
+    The top-level ignore files are read up front; a :func:`scan` adds the rules of every
+    nested ``.gitignore`` it walks past, so a later hinted scan and the plan see them too.
+    A nested file adds exclusions below its directory; it cannot re-include what a rule
+    above excluded.
+
+    .. versionadded:: 0.2
+    """
+
+    def __init__(self, root: Callable[[str], bool]) -> None:
+        self.root = _with_plugin_filters(root)
+        self.nested: dict[str, Callable[[str], bool]] = {}
+
+    def __call__(self, path: str) -> bool:
+        if self.root(path):
+            return True
+        if not self.nested:
+            return False  # the common case: no nested .gitignore, one lookup
+        slash = path.find("/")
+        while 0 <= slash < len(path) - 1:
+            rule = self.nested.get(path[: slash + 1])
+            if rule is not None and rule(path[slash + 1 :]):
+                return True
+            slash = path.find("/", slash + 1)
+        return False
+
+    def add_nested(self, prefix: str, gitignore: str) -> None:
+        """Apply the rules of *gitignore* (a file) to paths below *prefix* (``dir/``)."""
+        try:
+            with open(gitignore, encoding="utf-8", errors="replace") as f:
+                spec = pathspec.GitIgnoreSpec.from_lines(f.read().splitlines())
+        except OSError:
+            return
+        self.nested[prefix] = _fast_matcher(spec) or spec.match_file
+
+
+def load_ignore(src: Path) -> IgnoreRules:
+    """The ignore rules of *src*: its top-level ignore files and the plugins' filters.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       Returns :class:`IgnoreRules`, which a scan extends with nested ``.gitignore`` files.
     """
     lines = list(ALWAYS_IGNORED)
     for name in IGNORE_FILES:
@@ -52,7 +93,16 @@ def load_ignore(src: Path) -> Callable[[str], bool]:
         if path.is_file():
             lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
-    return _fast_matcher(spec) or spec.match_file
+    return IgnoreRules(_fast_matcher(spec) or spec.match_file)
+
+
+def _with_plugin_filters(ignored: Callable[[str], bool]) -> Callable[[str], bool]:
+    from velocity.livepatch.plugins import get_plugin_manager
+
+    hook = get_plugin_manager().hook.livepatch_filter
+    if not hook.get_hookimpls():
+        return ignored  # the fast path: no plugin filters, no hook call per path
+    return lambda path: ignored(path) or any(hook(path=path))
 
 
 def _fast_matcher(spec: pathspec.GitIgnoreSpec) -> Callable[[str], bool] | None:
@@ -86,16 +136,21 @@ def scan(src: Path, ignored: Callable[[str], bool], cache: HashCache | None = No
 def _scan_dir(
     top: str, prefix: str, ignored: Callable[[str], bool], cache: HashCache, tree: Tree
 ) -> None:
-    with os.scandir(top) as entries:
+    with os.scandir(top) as listing:
+        entries = list(listing)
+    if prefix and isinstance(ignored, IgnoreRules):
         for entry in entries:
-            path = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if not ignored(path + "/"):
-                    _scan_dir(entry.path, path + "/", ignored, cache, tree)
-            elif not ignored(path):
-                info = _describe(entry.path, path, cache)
-                if info is not None:
-                    tree[path] = info
+            if entry.name == ".gitignore":  # its rules must hold before its siblings are seen
+                ignored.add_nested(prefix, entry.path)
+    for entry in entries:
+        path = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if not ignored(path + "/"):
+                _scan_dir(entry.path, path + "/", ignored, cache, tree)
+        elif not ignored(path):
+            info = _describe(entry.path, path, cache)
+            if info is not None:
+                tree[path] = info
 
 
 def scan_paths(

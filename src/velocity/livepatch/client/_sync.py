@@ -26,7 +26,11 @@ from velocity.livepatch.client._parts import parts
 from velocity.livepatch.client._plan import Plan
 from velocity.livepatch.client._plan import apply_plan
 from velocity.livepatch.client._plan import make_plan
+from velocity.livepatch.client._results import RollbackResult
+from velocity.livepatch.client._results import outcome_from_pb
+from velocity.livepatch.client._results import rollback_from_pb
 from velocity.livepatch.client._scan import IGNORE_FILES
+from velocity.livepatch.client._scan import IgnoreRules
 from velocity.livepatch.client._scan import Tree
 from velocity.livepatch.client._scan import load_ignore
 from velocity.livepatch.client._scan import scan
@@ -40,8 +44,11 @@ from velocity.livepatch.client._state import save_state
 from velocity.livepatch.client._targets import ConnectOptions
 from velocity.livepatch.client._targets import Target
 from velocity.livepatch.client._targets import connect
+from velocity.livepatch.plugins import get_plugin_manager
+from velocity.livepatch.plugins import has_impl
 from velocity.livepatch.proto import PROTOCOL_VERSION
 from velocity.livepatch.proto import pb
+from velocity.livepatch.reloaders import ReloadOutcome
 
 __all__ = ["AgentError", "SyncResult", "Syncer"]
 
@@ -71,6 +78,10 @@ class SyncResult:
     bytes_sent: int = 0
     bytes_received: int = 0
     seconds: float = 0.0
+    #: How the agent reloaded the app after the batch (None when nothing was sent).
+    reload: ReloadOutcome | None = None
+    #: Set when the reload failed its health check and the agent undid the batch.
+    rollback: RollbackResult | None = None
 
     @property
     def changed(self) -> int:
@@ -103,6 +114,7 @@ class Syncer:
         self._ignored = load_ignore(self.src)
         self._local: Tree | None = None
         self._hinted = False
+        self._rolled_back_token = ""
         try:
             self._hello()
         except BaseException:
@@ -129,6 +141,8 @@ class Syncer:
         result.bytes_sent = self.channel.bytes_sent - sent
         result.bytes_received = self.channel.bytes_received - received
         result.seconds = time.perf_counter() - started
+        if result.changed and has_impl("livepatch_post_sync"):
+            get_plugin_manager().hook.livepatch_post_sync(result=result)
         return result
 
     def _plan_and_send(self, local: Tree, hints: list[str] | None, result: SyncResult) -> Plan:
@@ -156,6 +170,14 @@ class Syncer:
         else:
             scan_paths(self.src, hints, self._ignored, self.hashes, self._local)
         return self._local
+
+    @property
+    def ignored(self) -> IgnoreRules:
+        """The ignore rules of the latest scan (nested ``.gitignore`` files included).
+
+        .. versionadded:: 0.2
+        """
+        return self._ignored
 
     def close(self) -> None:
         """Close the channel (and save the local hash cache)."""
@@ -201,6 +223,8 @@ class Syncer:
 
     def _send(self, plan: Plan, remote: Tree, result: SyncResult) -> None:
         if len(plan):
+            if has_impl("livepatch_pre_sync"):
+                get_plugin_manager().hook.livepatch_pre_sync(target=self.target.url, changes=plan)
             encoder = Encoder(
                 plan,
                 self.src,
@@ -209,25 +233,40 @@ class Syncer:
                 lambda path, st: unchanged_since_scan(self.src, path, self.hashes, st),
             )
             if needs_deletes_first(plan):
-                self._stream(encoder.changes(others=False))
-                self._stream(encoder.changes(deletes=False))
+                self._stream(encoder.changes(others=False), defer_reload=True)
+                reply = self._stream(encoder.changes(deletes=False))
             else:
-                self._stream(encoder.changes())
+                reply = self._stream(encoder.changes())
             result.counts = {k: v for k, v in encoder.counts.items() if v}
+            self._outcome(reply, result)
         self.state.token = self.agent_token
         changed = [f.path for f in (*plan.puts, *plan.links, *plan.chmods)] + plan.deletes
         self.state.update(apply_plan(remote, plan), changed)
         save_state(self.state_dir, self.state, None if result.manifest_exchanged else changed)
+        if result.rollback is not None and result.rollback.rolled_back:
+            # The agent undid the batch: its new token makes the next sync fetch the tree.
+            self.agent_token = self._rolled_back_token
 
-    def _stream(self, changes: Iterator[pb.Change]) -> None:
+    def _outcome(self, reply: pb.BatchReply, result: SyncResult) -> None:
+        if reply.HasField("reload"):
+            result.reload = outcome_from_pb(reply.reload)
+        if reply.HasField("rollback"):
+            result.rollback = rollback_from_pb(self.target.url, reply.rollback)
+            self._rolled_back_token = reply.rollback.token
+
+    def _stream(self, changes: Iterator[pb.Change], *, defer_reload: bool = False) -> pb.BatchReply:
         # On pipelined carriers a big batch goes in parts the agent stages as they come.
         if not self.channel.pipelined:
-            batch = pb.Batch(base_token=self.agent_token, changes=list(changes))
-            self.agent_token = self.call(pb.Request(batch=batch)).batch.token
-            return
+            batch = pb.Batch(
+                base_token=self.agent_token, changes=list(changes), defer_reload=defer_reload
+            )
+            reply = self.call(pb.Request(batch=batch)).batch
+            self.agent_token = reply.token
+            return reply
         stream_id = uuid.uuid4().hex
         try:
-            responses = self.channel.call_many(parts(changes, self.agent_token, stream_id))
+            batches = parts(changes, self.agent_token, stream_id, defer_reload=defer_reload)
+            responses = self.channel.call_many(batches)
         except VelocityError as exc:
             if not isinstance(exc, TransportError):
                 # Producing a part failed: the agent must not keep what it staged.
@@ -238,6 +277,7 @@ class Syncer:
             if response.WhichOneof("body") == "error":
                 raise AgentError(self.target.url, response.error)
         self.agent_token = responses[-1].batch.token
+        return responses[-1].batch
 
     def _signatures(self, refs: list[pb.FileRef]) -> list[pb.FileSignature]:
         request = pb.Request(signatures=pb.SignatureRequest(files=refs))

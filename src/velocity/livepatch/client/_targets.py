@@ -17,7 +17,15 @@ from velocity.core.errors import UsageError
 from velocity.livepatch.client._channel import Channel
 from velocity.livepatch.client._channel import StdioChannel
 
-__all__ = ["TRANSPORTS", "ConnectOptions", "Target", "connect", "docker_argv", "parse_target"]
+__all__ = [
+    "TRANSPORTS",
+    "ConnectOptions",
+    "Target",
+    "connect",
+    "docker_argv",
+    "parse_target",
+    "plugin_transports",
+]
 
 
 @dataclass(frozen=True)
@@ -63,8 +71,8 @@ def parse_target(url: str) -> Target:
     """
     parts = urlsplit(url)
     scheme, path = parts.scheme, unquote(parts.path)
-    if scheme not in TRANSPORTS:
-        known = ", ".join(f"{s}://" for s in sorted(TRANSPORTS))
+    if scheme not in TRANSPORTS and scheme not in plugin_transports():
+        known = ", ".join(f"{s}://" for s in sorted({*TRANSPORTS, *plugin_transports()}))
         raise UsageError(f"unknown target {url!r}; use one of {known}")
     try:
         port = parts.port
@@ -124,4 +132,17 @@ def connect(target: Target, options: ConnectOptions) -> Channel:
 
     .. versionadded:: 0.1
     """
-    return TRANSPORTS[target.scheme](target, options)
+    factory = TRANSPORTS.get(target.scheme) or plugin_transports()[target.scheme]
+    return factory(target, options)
+
+
+def plugin_transports() -> dict[str, Factory]:
+    """Schemes plugins add through ``livepatch_transports`` (built-in ones win).
+
+    .. versionadded:: 0.2
+    """
+    from velocity.livepatch.plugins import get_plugin_manager
+    from velocity.livepatch.plugins import merged
+
+    found = merged(get_plugin_manager().hook.livepatch_transports())
+    return {k: v for k, v in found.items() if k not in TRANSPORTS}

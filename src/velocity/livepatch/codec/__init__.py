@@ -14,6 +14,8 @@ from velocity.livepatch.codec._delta import apply_delta
 from velocity.livepatch.codec._delta import block_size_for
 from velocity.livepatch.codec._delta import make_delta
 from velocity.livepatch.codec._delta import signature
+from velocity.livepatch.codec._derive import derive_if_cheap
+from velocity.livepatch.codec._derive import derive_signature
 from velocity.livepatch.codec._whole import compress
 from velocity.livepatch.codec._whole import decompress
 
@@ -27,6 +29,8 @@ __all__ = [
     "block_size_for",
     "compress",
     "decompress",
+    "derive_if_cheap",
+    "derive_signature",
     "make_delta",
     "signature",
 ]

@@ -98,7 +98,7 @@ class Delta:
     copy_tail: bool = False  # end with the old file's short tail block
 
 
-def signature(data: bytes, block_size: int | None = None) -> Signature:
+def signature(data: bytes | memoryview, block_size: int | None = None) -> Signature:
     """The block signature of *data* (computed where the old file lives).
 
     .. versionadded:: 0.1

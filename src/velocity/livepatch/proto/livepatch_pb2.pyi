@@ -46,6 +46,8 @@ class Request(_message.Message):
     MANIFEST_FIELD_NUMBER: _builtins.int
     SIGNATURES_FIELD_NUMBER: _builtins.int
     BATCH_FIELD_NUMBER: _builtins.int
+    ROLLBACK_FIELD_NUMBER: _builtins.int
+    LOGS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def hello(self) -> Global___Hello: ...
     @_builtins.property
@@ -54,6 +56,10 @@ class Request(_message.Message):
     def signatures(self) -> Global___SignatureRequest: ...
     @_builtins.property
     def batch(self) -> Global___Batch: ...
+    @_builtins.property
+    def rollback(self) -> Global___RollbackRequest: ...
+    @_builtins.property
+    def logs(self) -> Global___LogsRequest: ...
     def __init__(
         self,
         *,
@@ -61,6 +67,8 @@ class Request(_message.Message):
         manifest: Global___ManifestRequest | None = ...,
         signatures: Global___SignatureRequest | None = ...,
         batch: Global___Batch | None = ...,
+        rollback: Global___RollbackRequest | None = ...,
+        logs: Global___LogsRequest | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal[
         "batch",
@@ -69,8 +77,12 @@ class Request(_message.Message):
         b"body",
         "hello",
         b"hello",
+        "logs",
+        b"logs",
         "manifest",
         b"manifest",
+        "rollback",
+        b"rollback",
         "signatures",
         b"signatures",
     ]
@@ -82,14 +94,18 @@ class Request(_message.Message):
         b"body",
         "hello",
         b"hello",
+        "logs",
+        b"logs",
         "manifest",
         b"manifest",
+        "rollback",
+        b"rollback",
         "signatures",
         b"signatures",
     ]
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_body: _TypeAlias = _typing.Literal[
-        "hello", "manifest", "signatures", "batch"
+        "hello", "manifest", "signatures", "batch", "rollback", "logs"
     ]
     _WhichOneofArgType_body: _TypeAlias = _typing.Literal["body", b"body"]
     def WhichOneof(
@@ -106,6 +122,8 @@ class Response(_message.Message):
     MANIFEST_FIELD_NUMBER: _builtins.int
     SIGNATURES_FIELD_NUMBER: _builtins.int
     BATCH_FIELD_NUMBER: _builtins.int
+    ROLLBACK_FIELD_NUMBER: _builtins.int
+    LOG_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def hello(self) -> Global___HelloReply: ...
@@ -116,6 +134,10 @@ class Response(_message.Message):
     @_builtins.property
     def batch(self) -> Global___BatchReply: ...
     @_builtins.property
+    def rollback(self) -> Global___RollbackReply: ...
+    @_builtins.property
+    def log(self) -> Global___LogRecord: ...
+    @_builtins.property
     def error(self) -> Global___Error: ...
     def __init__(
         self,
@@ -124,6 +146,8 @@ class Response(_message.Message):
         manifest: Global___Manifest | None = ...,
         signatures: Global___SignatureReply | None = ...,
         batch: Global___BatchReply | None = ...,
+        rollback: Global___RollbackReply | None = ...,
+        log: Global___LogRecord | None = ...,
         error: Global___Error | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal[
@@ -135,8 +159,12 @@ class Response(_message.Message):
         b"error",
         "hello",
         b"hello",
+        "log",
+        b"log",
         "manifest",
         b"manifest",
+        "rollback",
+        b"rollback",
         "signatures",
         b"signatures",
     ]
@@ -150,14 +178,18 @@ class Response(_message.Message):
         b"error",
         "hello",
         b"hello",
+        "log",
+        b"log",
         "manifest",
         b"manifest",
+        "rollback",
+        b"rollback",
         "signatures",
         b"signatures",
     ]
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_body: _TypeAlias = _typing.Literal[
-        "hello", "manifest", "signatures", "batch", "error"
+        "hello", "manifest", "signatures", "batch", "rollback", "log", "error"
     ]
     _WhichOneofArgType_body: _TypeAlias = _typing.Literal["body", b"body"]
     def WhichOneof(
@@ -421,6 +453,7 @@ class Batch(_message.Message):
     STREAM_ID_FIELD_NUMBER: _builtins.int
     PART_FIELD_NUMBER: _builtins.int
     ABORT_FIELD_NUMBER: _builtins.int
+    DEFER_RELOAD_FIELD_NUMBER: _builtins.int
     base_token: _builtins.str
     """When set, the agent refuses the batch unless its token is still this one."""
     more: _builtins.bool
@@ -432,6 +465,8 @@ class Batch(_message.Message):
     part: _builtins.int
     abort: _builtins.bool
     """Drop the unfinished stream `stream_id` (the client failed while producing it)."""
+    defer_reload: _builtins.bool
+    """Another batch follows at once (deletes before puts): a supervisor reloads after that one."""
     @_builtins.property
     def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Change]: ...
     def __init__(
@@ -443,6 +478,7 @@ class Batch(_message.Message):
         stream_id: _builtins.str = ...,
         part: _builtins.int = ...,
         abort: _builtins.bool = ...,
+        defer_reload: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -453,6 +489,8 @@ class Batch(_message.Message):
         b"base_token",
         "changes",
         b"changes",
+        "defer_reload",
+        b"defer_reload",
         "more",
         b"more",
         "part",
@@ -656,21 +694,209 @@ class BatchReply(_message.Message):
 
     TOKEN_FIELD_NUMBER: _builtins.int
     CHANGED_FIELD_NUMBER: _builtins.int
+    RELOAD_FIELD_NUMBER: _builtins.int
+    ROLLBACK_FIELD_NUMBER: _builtins.int
     token: _builtins.str
     changed: _builtins.int
+    @_builtins.property
+    def reload(self) -> Global___ReloadResult:
+        """Set on the last part of a batch: what the supervisor did after the commit."""
+
+    @_builtins.property
+    def rollback(self) -> Global___RollbackReply:
+        """Set when the reload failed its health check and the batch was undone."""
+
     def __init__(
         self,
         *,
         token: _builtins.str = ...,
         changed: _builtins.int = ...,
+        reload: Global___ReloadResult | None = ...,
+        rollback: Global___RollbackReply | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reload", b"reload", "rollback", b"rollback"]
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed", b"changed", "token", b"token"]
+    _ClearFieldArgType: _TypeAlias = _typing.Literal[
+        "changed", b"changed", "reload", b"reload", "rollback", b"rollback", "token", b"token"
+    ]
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BatchReply: _TypeAlias = BatchReply
+
+@_typing.final
+class ReloadResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STRATEGY_FIELD_NUMBER: _builtins.int
+    OK_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    SECONDS_FIELD_NUMBER: _builtins.int
+    SUPERVISED_FIELD_NUMBER: _builtins.int
+    strategy: _builtins.str
+    """"signal:HUP", "restart", "exec:CMD", "none" """
+    ok: _builtins.bool
+    detail: _builtins.str
+    seconds: _builtins.float
+    """the reload and the health check"""
+    supervised: _builtins.bool
+    """false: no supervisor runs for this root, nothing was reloaded"""
+    def __init__(
+        self,
+        *,
+        strategy: _builtins.str = ...,
+        ok: _builtins.bool = ...,
+        detail: _builtins.str = ...,
+        seconds: _builtins.float = ...,
+        supervised: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal[
+        "detail",
+        b"detail",
+        "ok",
+        b"ok",
+        "seconds",
+        b"seconds",
+        "strategy",
+        b"strategy",
+        "supervised",
+        b"supervised",
+    ]
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReloadResult: _TypeAlias = ReloadResult
+
+@_typing.final
+class RollbackRequest(_message.Message):
+    """Undo the last applied batch (its files only) and reload."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RollbackRequest: _TypeAlias = RollbackRequest
+
+@_typing.final
+class RollbackReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROLLED_BACK_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    PATHS_FIELD_NUMBER: _builtins.int
+    RELOAD_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    SECONDS_FIELD_NUMBER: _builtins.int
+    rolled_back: _builtins.bool
+    reason: _builtins.str
+    """why (a failed check), or why nothing was done"""
+    token: _builtins.str
+    seconds: _builtins.float
+    @_builtins.property
+    def paths(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the files restored, deleted again or recreated"""
+
+    @_builtins.property
+    def reload(self) -> Global___ReloadResult: ...
+    def __init__(
+        self,
+        *,
+        rolled_back: _builtins.bool = ...,
+        reason: _builtins.str = ...,
+        paths: _abc.Iterable[_builtins.str] | None = ...,
+        reload: Global___ReloadResult | None = ...,
+        token: _builtins.str = ...,
+        seconds: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reload", b"reload"]
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal[
+        "paths",
+        b"paths",
+        "reason",
+        b"reason",
+        "reload",
+        b"reload",
+        "rolled_back",
+        b"rolled_back",
+        "seconds",
+        b"seconds",
+        "token",
+        b"token",
+    ]
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RollbackReply: _TypeAlias = RollbackReply
+
+@_typing.final
+class LogsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FOLLOW_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    follow: _builtins.bool
+    lines: _builtins.int
+    """how much history first; 0 sends everything kept"""
+    def __init__(
+        self,
+        *,
+        follow: _builtins.bool = ...,
+        lines: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["follow", b"follow", "lines", b"lines"]
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogsRequest: _TypeAlias = LogsRequest
+
+@_typing.final
+class LogRecord(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TIME_FIELD_NUMBER: _builtins.int
+    STREAM_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    time: _builtins.float
+    """seconds since the epoch"""
+    stream: _builtins.str
+    """"stdout", "stderr", "event" """
+    text: _builtins.str
+    kind: _builtins.str
+    """events: "started", "exited", "applied", "reloaded", "rolled_back" """
+    end: _builtins.bool
+    """stdio carriers: no more records follow"""
+    def __init__(
+        self,
+        *,
+        time: _builtins.float = ...,
+        stream: _builtins.str = ...,
+        text: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        end: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal[
+        "end", b"end", "kind", b"kind", "stream", b"stream", "text", b"text", "time", b"time"
+    ]
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LogRecord: _TypeAlias = LogRecord
 
 @_typing.final
 class Error(_message.Message):

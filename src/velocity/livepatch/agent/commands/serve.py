@@ -13,17 +13,19 @@ from velocity.livepatch.agent._grpc import load_allowlist
 from velocity.livepatch.agent._grpc import start_server
 from velocity.livepatch.agent._service import Service
 
-__all__ = ["serve"]
+__all__ = ["ServeError", "check_tls", "serve"]
 
 
 class ServeError(Exception):
     """The agent cannot start serving (no allowlist, missing certificates)."""
 
 
-def serve(root: str, listen: str, tls_dir: Path, allow: Sequence[str]) -> int:
-    """Serve *root* on *listen* until SIGTERM or SIGINT; prints ``listening on HOST:PORT``.
+def check_tls(tls_dir: Path, allow: Sequence[str]) -> set[str]:
+    """The allowed client names, once *tls_dir* is known to hold what serving needs.
 
-    .. versionadded:: 0.1
+    :raises ServeError: no client allowed, or a certificate file missing.
+
+    .. versionadded:: 0.2
     """
     allowed = load_allowlist(tls_dir, allow)
     if not allowed:
@@ -35,6 +37,15 @@ def serve(root: str, listen: str, tls_dir: Path, allow: Sequence[str]) -> int:
         raise ServeError(
             f"{tls_dir} lacks {', '.join(missing)} (see 'livepatch certs issue agent')"
         )
+    return allowed
+
+
+def serve(root: str, listen: str, tls_dir: Path, allow: Sequence[str]) -> int:
+    """Serve *root* on *listen* until SIGTERM or SIGINT; prints ``listening on HOST:PORT``.
+
+    .. versionadded:: 0.1
+    """
+    allowed = check_tls(tls_dir, allow)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
