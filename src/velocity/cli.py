@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from velocity.commands.config import config
+from velocity.commands.dashboard import dashboard
 from velocity.commands.hello import hello
 from velocity.core.cli import run
 from velocity.core.cli import version_option
@@ -58,6 +59,7 @@ def cli(
 
 cli.add_command(hello)
 cli.add_command(config)
+cli.add_command(dashboard)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from dataclasses import replace
 
 import pytest
 
 from velocity.quantum import _queue
+from velocity.quantum.codec import state_to_json
 from velocity.quantum.model import BuildFinished
+from velocity.quantum.model import Conflicted
 from velocity.quantum.model import Dequeue
 from velocity.quantum.model import Enqueue
 from velocity.quantum.model import QueueState
 from velocity.quantum.model import StartBuild
 from velocity.quantum.scheduler import step
+from velocity.quantum.store import FinalRecord
 from velocity.quantum.store import StoreError
 from velocity.quantum.store import open_store
 from velocity.quantum.store.sqlite import SQLiteStore
 from velocity.quantum.strategies import SpeculativeStrategy
+from velocity.quantum.strategies import StrategyOptions
+from velocity.quantum.strategies import make_strategy
 
 SPEC = SpeculativeStrategy(depth=3, concurrency=3)
 
@@ -116,6 +122,7 @@ def test_a_failing_transition_changes_nothing(store):
     with pytest.raises(RuntimeError):
         store.transition(boom)
     assert store.load() == before
+    assert store.history() == []
     store.claim("w")
     assert store.claim("w") is None  # no job from the aborted transition
 
@@ -191,8 +198,8 @@ def test_the_store_keeps_every_final_state_the_queue_state_keeps_the_last(store,
     state = store.load()
     assert state.finished == ((3, "dequeued"), (4, "dequeued"), (5, "dequeued"))
     assert state.finished_total == 5
-    assert store.history() == [(pr, "dequeued") for pr in range(1, 6)]
-    assert store.history(2) == [(2, "dequeued")]
+    assert [(r.pr, r.final) for r in store.history()] == [(pr, "dequeued") for pr in range(1, 6)]
+    assert [(r.pr, r.final) for r in store.history(2)] == [(2, "dequeued")]
     assert store.history(9) == []
 
 
@@ -225,3 +232,133 @@ def test_redis_refuses_a_queue_stored_by_an_older_velocity(redis_server):
     with pytest.raises(StoreError, match="older Velocity"):
         old.load()
     old.close()
+
+
+def test_every_final_state_is_stored_with_its_reason_time_and_head(store):
+    store.init("base")
+    for pr in (1, 2, 3, 4, 5):
+        apply(store, Enqueue(pr, f"h{pr}"))
+    before = time.time()
+    apply(store, BuildFinished("b1", "pass"))  # #1 lands
+    apply(store, BuildFinished("b2", "fail"))  # #2 is ejected
+    apply(store, Dequeue(3))
+    apply(store, Conflicted(4, ("app.py", "docs/x.md")))
+    for _ in range(3):  # #5 is alone: its build errors until it is ejected
+        [build] = store.load().running()
+        apply(store, BuildFinished(build.build_id, "error"))
+    history = store.history()
+    assert [(r.pr, r.final, r.reason, r.sha) for r in history] == [
+        (1, "merged", "build b1 of base + #1 passed", "h1"),
+        (2, "ejected", "build b2 of base + #2 failed", "h2"),
+        (3, "dequeued", "removed from the merge queue", "h3"),
+        (4, "ejected", "merge conflict in app.py, docs/x.md", "h4"),
+        (5, "ejected", f"CI errored 3 times (last: {build.build_id})", "h5"),
+    ]
+    assert all(before <= r.at <= time.time() for r in history if r.at is not None)
+    assert store.history(4) == [history[3]]
+
+
+def test_a_merge_of_several_prs_names_the_build_and_each_head(store):
+    store.init("base")
+    eager = make_strategy("quantum", StrategyOptions(depth=3))
+    for event in (Enqueue(1, "h1"), Enqueue(2, "h2"), BuildFinished("b2", "pass")):
+        store.transition(lambda state, e=event: step(eager, state, e))  # b2 lands #1 and #2
+    assert [(r.pr, r.reason, r.sha) for r in store.history()] == [
+        (1, "build b2 of base + #1 + #2 passed", "h1"),
+        (2, "build b2 of base + #1 + #2 passed", "h2"),
+    ]
+
+
+def test_concurrent_writers_keep_each_reason_with_its_pr(store, location):
+    store.init("base")
+
+    def writer(offset):
+        mine = open_store(*location)
+        try:
+            for pr in range(offset, offset + 8):
+                apply(mine, Enqueue(pr, f"h{pr}"))
+                apply(mine, Conflicted(pr, (f"f{pr}.py",)))
+        finally:
+            mine.close()
+
+    threads = [threading.Thread(target=writer, args=(i * 100,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    history = store.history()
+    assert len(history) == 32
+    assert all(r.reason == f"merge conflict in f{r.pr}.py" for r in history)
+    assert all(r.sha == f"h{r.pr}" for r in history)
+
+
+def test_a_driver_that_writes_a_final_state_itself_gets_no_reason_given(store):
+    store.init("base")
+    apply(store, Enqueue(1, "h1"))
+    store.transition(lambda s: (replace(s, finished=(*s.finished, (7, "dequeued"))), []))
+    [record] = store.history()
+    assert (record.pr, record.final, record.reason) == (7, "dequeued", "no reason given")
+
+
+def test_sqlite_adds_the_reason_columns_to_an_older_file_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(OLD_SQLITE)
+        old = QueueState("base", finished=((1, "merged"), (2, "ejected")), finished_total=2)
+        db.execute("INSERT INTO state (id, data) VALUES (1, ?)", (state_to_json(old),))
+    store = SQLiteStore(path)
+    try:
+        assert store.history() == [FinalRecord(1, "merged"), FinalRecord(2, "ejected")]
+        assert store.load().final_state(2) == "ejected"
+        apply(store, Enqueue(3, "h3"))
+        apply(store, Dequeue(3))
+        *_, last = store.history()
+        assert (last.pr, last.reason) == (3, "removed from the merge queue")
+        assert store.claim("w") is not None  # the old job, and the jobs table migrated too
+    finally:
+        store.close()
+    SQLiteStore(path).close()  # a second open finds the columns there
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT count(*) FROM finished").fetchone() == (3,)
+
+
+# What a store written before 0.2 looks like: no reasons, no job attempts.
+OLD_SQLITE = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL DEFAULT 1, data TEXT NOT NULL);
+CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, build_id TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'ready', worker TEXT, claimed_ms INTEGER);
+INSERT INTO jobs (build_id, payload) VALUES ('b9', '{"build_id":"b9","base_sha":"base","prs":[]}');
+CREATE TABLE finished (id INTEGER PRIMARY KEY AUTOINCREMENT, pr INTEGER NOT NULL,
+    final TEXT NOT NULL);
+CREATE INDEX finished_pr ON finished (pr);
+INSERT INTO finished (pr, final) VALUES (1, 'merged'), (2, 'ejected');
+"""
+
+
+def test_redis_reads_a_final_state_an_older_writer_pushed_as_not_recorded(redis_server):
+    import redis
+
+    store = open_store("redis", redis_server.url)
+    store.init("base")
+    apply(store, Enqueue(1, "h1"))
+    apply(store, Dequeue(1))
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    client.rpush("velocity:quantum:finished", "9:merged")  # as a 0.1 replica would
+    apply(store, Enqueue(2, "h2"))
+    apply(store, Conflicted(2, ("a.py",)))
+    # Older readers parse the list alone: its items keep their shape.
+    assert client.lrange("velocity:quantum:finished", 0, -1) == [
+        "1:dequeued",
+        "9:merged",
+        "2:ejected",
+    ]
+    client.close()
+    assert [(r.pr, r.reason) for r in store.history()] == [
+        (1, "removed from the merge queue"),
+        (9, None),
+        (2, "merge conflict in a.py"),
+    ]
+    store.close()

@@ -46,7 +46,9 @@ def test_an_executor_error_is_a_build_error_not_a_crash(repo, tmp_path):
     assert executor.started == ["b1", "b2", "b3"]
     state = queue.store.load()
     assert state.final_state(1) == "ejected"
-    assert queue.store.history(1) == [(1, "ejected")]
+    [record] = queue.store.history(1)
+    assert (record.pr, record.final) == (1, "ejected")
+    assert record.reason == "CI errored 3 times (last: b3)"
     queue.store.close()
 
 
@@ -64,7 +66,7 @@ def test_a_job_that_keeps_killing_its_worker_is_reported_as_an_error(repo, tmp_p
     Worker(queue, executor, "w", reclaim_after_ms=0).run_once()
     # b1 was not run a fourth time: it counted as the first of the PR's CI errors.
     assert executor.started == ["b2", "b3"]
-    assert store.history() == [(1, "ejected")]
+    assert [(r.pr, r.final) for r in store.history()] == [(1, "ejected")]
     store.close()
 
 

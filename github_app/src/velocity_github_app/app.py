@@ -8,9 +8,12 @@ from contextlib import AbstractAsyncContextManager
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+from starlette.routing import Mount
 from starlette.routing import Route
 
 from velocity.core.config import Settings
+from velocity.dashboard import create_app as create_dashboard
 from velocity_github_app.config import AppConfig
 from velocity_github_app.forge import ClientFactory
 from velocity_github_app.metrics import Metrics
@@ -35,8 +38,9 @@ def create_app(
     """The GitHub App as an ASGI application.
 
     Routes: ``POST /webhook``, ``GET /healthz``, ``GET /queue/{owner}/{repo}``,
-    ``GET /metrics``. The runner thread starts and stops with the application's
-    lifespan; it is ``app.state.runner``.
+    ``GET /metrics``, and with ``config.dashboard`` the dashboard's queue view over the
+    same stores under ``/dashboard`` (see :func:`velocity.dashboard.create_app`). The runner thread
+    starts and stops with the application's lifespan; it is ``app.state.runner``.
 
     :param settings: ``github.webhook_secret`` verifies deliveries; ``quantum.depth``
         is the default speculation depth.
@@ -60,21 +64,25 @@ def create_app(
         metrics,
     )
 
+    routes: list[BaseRoute] = [
+        Route("/webhook", webhook, methods=["POST"]),
+        Route("/healthz", health, methods=["GET"]),
+        Route("/queue/{owner}/{repo}", queue_view, methods=["GET"]),
+        Route("/metrics", metrics_view, methods=["GET"]),
+    ]
+    dashboard = create_dashboard(store=stores.location) if config.dashboard else None
+    if dashboard is not None:
+        routes.append(Mount("/dashboard", app=dashboard))
     app = Starlette(
-        routes=[
-            Route("/webhook", webhook, methods=["POST"]),
-            Route("/healthz", health, methods=["GET"]),
-            Route("/queue/{owner}/{repo}", queue_view, methods=["GET"]),
-            Route("/metrics", metrics_view, methods=["GET"]),
-        ],
-        lifespan=_lifespan(runner, run_in_background),
+        routes=routes,
+        lifespan=_lifespan(runner, run_in_background, dashboard),
     )
     app.state.runner = runner
     return app
 
 
 def _lifespan(
-    runner: Runner, start: bool
+    runner: Runner, start: bool, dashboard: Starlette | None
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -84,5 +92,8 @@ def _lifespan(
             yield
         finally:
             runner.stop()
+            if dashboard is not None:
+                # A mounted app gets no lifespan of its own: stop its pollers here.
+                dashboard.state.velocity_dashboard.close()
 
     return lifespan

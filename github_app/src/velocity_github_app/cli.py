@@ -49,9 +49,20 @@ def app_client_factory(settings: GitHubSettings) -> ClientFactory:
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="velocity.yaml")
 @click.option("--label", default=AppConfig.label, show_default=True, help="The queue label.")
 @click.option("--reconcile-interval", default=AppConfig.reconcile_interval, type=float)
+@click.option(
+    "--dashboard/--no-dashboard",
+    default=False,
+    show_default=True,
+    help="Serve the queue dashboard under /dashboard (no auth of its own: use behind a proxy).",
+)
 @click.version_option(package_name="velocity-github-app", prog_name="velocity-github-app")
 def cli(
-    host: str, port: int, config_file: Path | None, label: str, reconcile_interval: float
+    host: str,
+    port: int,
+    config_file: Path | None,
+    label: str,
+    reconcile_interval: float,
+    dashboard: bool,
 ) -> int:
     """Quantum Merge as a GitHub App: serve its webhook and views."""
     settings = load_settings(config_file=config_file)
@@ -60,7 +71,7 @@ def cli(
         settings,
         host=host,
         port=port,
-        config=AppConfig(label=label, reconcile_interval=reconcile_interval),
+        config=AppConfig(label=label, reconcile_interval=reconcile_interval, dashboard=dashboard),
     )
     return 0
 

@@ -21,6 +21,8 @@ class AppConfig:
     :param spec_prefix: branch name prefix of speculative commits.
     :param reconcile_interval: seconds between reconciliations of every known repository.
     :param command_associations: comment author associations whose commands count.
+    :param dashboard: serve the dashboard's queue view under ``/dashboard``. It has no
+        authentication of its own: turn it on only behind a proxy that authenticates.
 
     .. versionadded:: 0.1
     """
@@ -34,3 +36,4 @@ class AppConfig:
     spec_prefix: str = "quantum/spec/"
     reconcile_interval: float = 300.0
     command_associations: frozenset[str] = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+    dashboard: bool = False

@@ -19,13 +19,17 @@ from velocity.depci.engine import Analysis
 from velocity.depci.engine import build_graph
 from velocity.depci.files import is_test_file
 from velocity.depci.files import list_files
+from velocity.depci.precision import Narrowing
 from velocity.depci.selection import Selection
 from velocity.depci.selection import select
 
-__all__ = ["STAGED", "Plan", "make_plan", "staged_files"]
+__all__ = ["PRECISIONS", "STAGED", "Plan", "make_plan", "staged_files"]
 
 #: The ``base`` of a plan built from the git index alone (a pre-commit hook).
 STAGED = "staged"
+#: ``auto``: coverage records narrow the selection when there are any; ``static``: never;
+#: ``coverage``: they must (an error when there are none).
+PRECISIONS = ("auto", "static", "coverage")
 
 
 @dataclass
@@ -37,8 +41,11 @@ class Plan:
     :param selection: the engine's answer; ``selection.run_all`` means run everything.
     :param all_tests: every test file of the repository, repo-relative.
     :param analysis: ``None`` when nothing changed (the graph was not needed).
+    :param narrowing: how coverage records narrowed the selection, if they did.
+    :param notes: lines for the header about the precision used.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 ``narrowing`` and ``notes``.
     """
 
     root: Path
@@ -46,6 +53,8 @@ class Plan:
     selection: Selection
     all_tests: list[str]
     analysis: Analysis | None = None
+    narrowing: Narrowing | None = None
+    notes: list[str] = field(default_factory=list)
     _why: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -61,7 +70,15 @@ class Plan:
     @property
     def tests(self) -> list[str]:
         """The selected test files (all of them when :attr:`run_all`)."""
-        return self.all_tests if self.run_all else self.selection.tests
+        if self.run_all:
+            return self.all_tests
+        narrowed = self.narrowing.files if self.narrowing else None
+        return self.selection.tests if narrowed is None else narrowed
+
+    @property
+    def deselect(self) -> set[str]:
+        """Recorded tests (``path::nodeid``) of selected files that need not run."""
+        return self.narrowing.deselect if self.narrowing else set()
 
     def python_only(self) -> Plan:
         """This plan restricted to Python test files (what pytest can run)."""
@@ -69,7 +86,11 @@ class Plan:
         sel = Selection(**{**vars(self.selection), "tests": [
             t for t in self.selection.tests if t.endswith(".py")
         ]})  # fmt: skip
-        return Plan(self.root, self.base, sel, keep, self.analysis)
+        narrowing = self.narrowing
+        if narrowing is not None and narrowing.files is not None:
+            files = [f for f in narrowing.files if f.endswith(".py")]
+            narrowing = Narrowing(**{**vars(narrowing), "files": files})
+        return Plan(self.root, self.base, sel, keep, self.analysis, narrowing, self.notes)
 
     def header(self) -> str:
         """``velocity: N of M test files affected by K changed files (base REF)``."""
@@ -84,9 +105,26 @@ class Plan:
             self._why[test] = self._reason(test)
         return self._why[test]
 
+    def precision_lines(self) -> list[str]:
+        """What the coverage records did to the selection, for the header."""
+        lines = [f"velocity: {n}" for n in self.notes]
+        narrowing = self.narrowing
+        if narrowing is not None and narrowing.files is None:
+            lines.append("velocity: coverage records could not narrow this change: static graph")
+        elif narrowing is not None and narrowing.files is not None:
+            static, kept = len(self.selection.tests), len(narrowing.files)
+            lines.append(
+                f"velocity: coverage records ({narrowing.source}) narrowed {static} test files"
+                f" to {kept}; {len(narrowing.deselect)} recorded tests in them deselected"
+            )
+        return lines
+
     def _reason(self, test: str) -> str:
         if self.run_all:
             return "run everything: " + "; ".join(self.selection.reasons)
+        narrowed = self._narrowed(test)
+        if narrowed is not None:
+            return narrowed
         if test not in set(self.selection.tests):
             return f"skipped: reaches none of the {len(self.changed)} changed files"
         if test in self.changed:
@@ -98,6 +136,26 @@ class Plan:
                 hops = " -> ".join(edge.target for _, edge in chain)
                 return f"selected: {test} -> {hops}"
         return "selected: by an extra_deps rule"
+
+    def _narrowed(self, test: str) -> str | None:
+        narrowing = self.narrowing
+        if narrowing is None or narrowing.files is None:
+            return None
+        if test not in narrowing.files:
+            static = test in set(self.selection.tests)
+            return (
+                "skipped: no recorded test of it executed a changed function (coverage)"
+                if static
+                else None
+            )
+        chosen = narrowing.chosen.get(test)
+        if chosen is None:
+            return None
+        if not chosen:
+            return "selected: the records don't vouch for all of its tests (coverage)"
+        names = ", ".join(k.partition("::")[2] for k in chosen[:5]) or "none"
+        more = f" and {len(chosen) - 5} more" if len(chosen) > 5 else ""
+        return f"selected (coverage): tests {names}{more} executed a changed function"
 
 
 def staged_files(root: Path) -> list[str]:
@@ -116,17 +174,27 @@ def staged_files(root: Path) -> list[str]:
 
 
 def make_plan(
-    start: Path, base: str | None = None, *, staged: bool = False, use_cache: bool = True
+    start: Path,
+    base: str | None = None,
+    *,
+    staged: bool = False,
+    use_cache: bool = True,
+    precision: str = "auto",
 ) -> Plan:
     """Ask git what changed under the repository around *start* and select the tests.
 
     :param base: compare with ``merge-base(base, HEAD)`` plus the work tree; defaults to
         :func:`~velocity.depci.changes.default_base`. Ignored when *staged*.
     :param staged: only the changes staged in the index count.
-    :raises VelocityError: *start* is not in a git repository, or *base* is unknown.
+    :param precision: one of :data:`PRECISIONS` (staged plans are always static).
+    :raises VelocityError: *start* is not in a git repository, or *base* is unknown, or
+        *precision* is ``coverage`` and there are no coverage records.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2 *precision*.
     """
+    if precision not in PRECISIONS:
+        raise VelocityError(f"unknown precision {precision!r} (one of {', '.join(PRECISIONS)})")
     root = repo_root(start).resolve()
     if staged:
         base, changed = STAGED, staged_files(root)
@@ -139,4 +207,9 @@ def make_plan(
         return Plan(root, base, Selection([]), tests)
     missing = [c for c in changed if not (root / c).exists()]
     analysis = build_graph(root, missing=missing, check=changed, use_cache=use_cache)
-    return Plan(root, base, select(analysis, changed), list(analysis.tests), analysis)
+    plan = Plan(root, base, select(analysis, changed), list(analysis.tests), analysis)
+    if precision != "static" and not staged and not plan.run_all:
+        from velocity.depci.precision_plan import apply_precision
+
+        apply_precision(plan, analysis, precision == "coverage")
+    return plan

@@ -8,7 +8,13 @@ collected and the header says why. ``--flaky-retries N`` reruns failures (see
 :mod:`velocity.depci.flaky`). Runs with either option are recorded in
 ``.velocity/history.sqlite``.
 
+``--affected-record`` runs the tests under coverage.py and keeps, per test, the functions it
+executed (``.velocity/coverage.sqlite``); later selections use those records to narrow the
+static graph's answer test by test (``--affected-precision``, see
+:mod:`velocity.depci.precision`).
+
 .. versionadded:: 0.1
+.. versionchanged:: 0.2 ``--affected-record`` and ``--affected-precision``.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ import pytest
 if TYPE_CHECKING:
     from velocity.depci.plan import Plan
 
-__all__ = ["pytest_addoption", "pytest_configure"]
+__all__ = ["pytest_addoption", "pytest_configure", "pytest_load_initial_conftests"]
 
 _WORKER_KEY = "velocity_affected"
+_RECORDER = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,6 +57,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Say why each test file runs or is skipped (implies --affected-only).",
     )
     group.addoption(
+        "--affected-record",
+        action="store_true",
+        default=False,
+        help="Record what each test executes (coverage.py) so that selections can narrow.",
+    )
+    group.addoption(
+        "--affected-precision",
+        choices=("auto", "static", "coverage"),
+        default="auto",
+        help="static: the import graph only; coverage: narrow it with the recorded coverage "
+        "(an error without records); auto (default): coverage when there are records.",
+    )
+    group.addoption(
         "--flaky-retries",
         type=int,
         default=0,
@@ -58,11 +78,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Start recording before the conftest files import the code under test."""
+    if getattr(early_config.known_args_namespace, "affected_record", False):
+        _start_recording(early_config)
+
+
+def _start_recording(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput") or _RECORDER in config.stash:
+        return
+    _check_one_process(config.known_args_namespace)
+    try:
+        import coverage
+    except ImportError:
+        raise pytest.UsageError(
+            "--affected-record needs coverage.py (pip install coverage)"
+        ) from None
+    if coverage.Coverage.current() is not None:
+        raise pytest.UsageError("--affected-record can't run under another coverage measurement")
+    from velocity.depci.coverage_record import CoverageRecorder
+    from velocity.depci.recorder import _root
+
+    recorder = CoverageRecorder(_root(config.rootpath))
+    recorder.start()
+    config.stash[_RECORDER] = recorder
+
+
+def _check_one_process(options: Any) -> None:
+    if getattr(options, "numprocesses", None) or getattr(options, "dist", "no") != "no":
+        raise pytest.UsageError("--affected-record runs in one process: drop -n/--dist")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the selection (and the flaky rerunner) when their options are given."""
     retries = int(config.getoption("flaky_retries"))
     if retries < 0:
         raise pytest.UsageError("--flaky-retries must be >= 0")
+    if config.getoption("affected_record") and not hasattr(config, "workerinput"):
+        try:
+            _check_one_process(config.option)
+        except pytest.UsageError:
+            _unrecord(config)
+            raise
+        _start_recording(config)
+        if _RECORDER in config.stash:
+            config.pluginmanager.register(config.stash[_RECORDER], "velocity-coverage-record")
     affected = _Affected.create(config) if _wanted(config) else None
     if affected is not None:
         config.pluginmanager.register(affected, "velocity-affected")
@@ -81,6 +142,14 @@ def _wanted(config: pytest.Config) -> bool:
     return bool(config.getoption("affected_only") or config.getoption("affected_explain"))
 
 
+def _unrecord(config: pytest.Config) -> None:
+    # A run that stops at a usage error must not leave the tracer and its patches behind.
+    recorder = config.stash.get(_RECORDER, None)
+    if recorder is not None:
+        recorder.stop()
+        del config.stash[_RECORDER]
+
+
 class _Affected:
     # The controller holds the plan; xdist workers get only the selected paths.
     def __init__(
@@ -88,21 +157,26 @@ class _Affected:
     ) -> None:
         self.root, self.run_all, self.selected = root, run_all, selected
         self.plan, self.explain = plan, explain
+        self.deselect: set[str] = plan.deselect if plan is not None else set()
 
     @classmethod
     def create(cls, config: pytest.Config) -> _Affected:
         explain = bool(config.getoption("affected_explain"))
         shipped = getattr(config, "workerinput", {}).get(_WORKER_KEY)
         if shipped is not None:
-            return cls(
+            worker = cls(
                 Path(shipped["root"]), shipped["run_all"], set(shipped["tests"]), None, False
             )
+            worker.deselect = set(shipped["deselect"])
+            return worker
         from velocity.core.errors import VelocityError
         from velocity.depci.plan import make_plan
 
+        base, precision = config.getoption("affected_base"), config.getoption("affected_precision")
         try:
-            plan = make_plan(config.rootpath, config.getoption("affected_base")).python_only()
+            plan = make_plan(config.rootpath, base, precision=precision).python_only()
         except VelocityError as exc:
+            _unrecord(config)
             raise pytest.UsageError(f"--affected-only: {exc.message}") from None
         return cls(plan.root, plan.run_all, set(plan.tests), plan, explain)
 
@@ -112,7 +186,22 @@ class _Affected:
             "root": str(self.root),
             "run_all": self.run_all,
             "tests": sorted(self.selected),
+            "deselect": sorted(self.deselect),
         }
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[Any]) -> None:
+        if self.run_all or not self.deselect:
+            return
+        from velocity.depci.coverage_record import test_key
+
+        keep: list[Any] = []
+        drop: list[Any] = []
+        for item in items:
+            (drop if test_key(self.root, item) in self.deselect else keep).append(item)
+        if drop:
+            items[:] = keep
+            config.hook.pytest_deselected(items=drop)
 
     def pytest_ignore_collect(self, collection_path: Path) -> bool | None:
         if self.run_all or collection_path.suffix != ".py":
@@ -134,10 +223,13 @@ class _Affected:
         plan = self.plan
         if plan is None:
             return []
-        lines = [plan.header()]
+        lines = [plan.header(), *plan.precision_lines()]
         lines += [f"velocity: running every test: {r}" for r in plan.selection.reasons]
         if self.explain:
             lines += [f"velocity: changed {p}: {n}" for p, n in plan.selection.notes.items()]
+            if plan.narrowing is not None:
+                notes = plan.narrowing.notes.items()
+                lines += [f"velocity: precision for {p}: {n}" for p, n in notes]
             lines += [f"velocity: {t}: {plan.reason(t)}" for t in plan.all_tests]
         return lines
 

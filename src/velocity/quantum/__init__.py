@@ -8,6 +8,7 @@ makes and checks the speculative merges. Nothing here speaks HTTP.
 
 from __future__ import annotations
 
+from velocity.quantum._queue import build_tail
 from velocity.quantum.codec import Job
 from velocity.quantum.executors import EXECUTORS
 from velocity.quantum.executors import Executor
@@ -44,6 +45,7 @@ from velocity.quantum.simulator import SimResult
 from velocity.quantum.simulator import simulate
 from velocity.quantum.store import BACKENDS
 from velocity.quantum.store import Claim
+from velocity.quantum.store import FinalRecord
 from velocity.quantum.store import Store
 from velocity.quantum.store import StoreError
 from velocity.quantum.store import open_store
@@ -82,6 +84,7 @@ __all__ = [
     "Entry",
     "Event",
     "Executor",
+    "FinalRecord",
     "FlakeAwareStrategy",
     "GitError",
     "GitMerger",
@@ -106,6 +109,7 @@ __all__ = [
     "StrategyOptions",
     "Timeout",
     "Worker",
+    "build_tail",
     "make_strategy",
     "open_store",
     "simulate",

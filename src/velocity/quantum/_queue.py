@@ -88,6 +88,20 @@ def tail_of(state: QueueState, b: Build) -> tuple[int, ...] | None:
     return tail
 
 
+def build_tail(state: QueueState, build: Build) -> tuple[int, ...] | None:
+    """The queued PRs *build* tests on top of the landed ones, or ``None`` if it can never land.
+
+    :param state: the queue *build* belongs to.
+    :param build: one of ``state.builds``.
+    :returns: PR numbers in queue order; a prefix of the queue for a build that lands
+        them all, a subsequence when the build skips PRs that may yet be ejected.
+        ``None`` for a stale build (of an old base, an old head, or PRs since gone).
+
+    .. versionadded:: 0.2
+    """
+    return tail_of(state, build)
+
+
 _Memo = dict[int, tuple[Build, tuple[int, ...] | None]]
 _tails: list[tuple[tuple[Any, ...], _Memo]] = [((None, None, None, None), {})]
 

@@ -39,6 +39,8 @@ def run(
         raise UsageError("no command to run (dep-ci run -- CMD...)")
     plan = make_plan(root, base, staged=staged, use_cache=use_cache)
     click.echo(plan.header(), err=True)
+    for line in plan.precision_lines():
+        click.echo(line, err=True)
     for reason in plan.selection.reasons:
         click.echo(f"velocity: running every test: {reason}", err=True)
     run_record = plan_record(plan, "dep-ci run")

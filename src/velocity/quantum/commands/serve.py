@@ -24,7 +24,13 @@ __all__ = ["serve"]
     help="Read settings from this YAML file instead of velocity.yaml.",
 )
 @click.option("--label", default="quantum:merge", show_default=True, help="The queue label.")
-def serve(host: str, port: int, config_file: Path | None, label: str) -> int:
+@click.option(
+    "--dashboard/--no-dashboard",
+    default=False,
+    show_default=True,
+    help="Serve the queue dashboard under /dashboard (no auth of its own: use behind a proxy).",
+)
+def serve(host: str, port: int, config_file: Path | None, label: str, dashboard: bool) -> int:
     """Serve the GitHub App: webhooks in, speculative builds and merges out.
 
     Settings come from velocity.core.config: ``github.app_id``,
@@ -45,5 +51,5 @@ def serve(host: str, port: int, config_file: Path | None, label: str) -> int:
         ) from exc
     settings = load_settings(config_file=config_file)
     configure(level=settings.log.level, fmt=settings.log.format, stream=sys.stderr)
-    serve_app(settings, host=host, port=port, config=AppConfig(label=label))
+    serve_app(settings, host=host, port=port, config=AppConfig(label=label, dashboard=dashboard))
     return 0

@@ -2,7 +2,9 @@
 
 ``meta`` (a hash) holds the scalar fields, ``entries`` one field per queued PR,
 ``builds`` one field per build, and the state's ``finished`` is the tail of the
-full ``finished`` history list. A transition becomes a :class:`Delta`.
+full ``finished`` history list. ``reasons`` (a hash) maps a position in that list to
+the reason, time and head of its final state: old readers never look at it, and a
+record pushed by an older writer simply has none. A transition becomes a :class:`Delta`.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from operator import is_
 from operator import neg
 from typing import cast
 
-from velocity.quantum import _queue as q
 from velocity.quantum.codec import _entry_json
 from velocity.quantum.codec import _heads
+from velocity.quantum.model import Action
 from velocity.quantum.model import Build
 from velocity.quantum.model import Entry
 from velocity.quantum.model import FinalState
 from velocity.quantum.model import QueueState
+from velocity.quantum.store._finals import records
+from velocity.quantum.store.protocol import FinalRecord
 
 
 @dataclass
@@ -32,10 +36,19 @@ class Delta:
     builds: list[str] = field(default_factory=list)  # build id, json, ...
     gone_builds: list[str] = field(default_factory=list)
     finals: list[str] = field(default_factory=list)  # "pr:final"
+    reasons: list[str] = field(default_factory=list)  # json [reason, at, sha] per final
 
     def to_json(self) -> str:
         return json.dumps(
-            [self.meta, self.entries, self.gone_entries, self.builds, self.gone_builds, self.finals]
+            [
+                self.meta,
+                self.entries,
+                self.gone_entries,
+                self.builds,
+                self.gone_builds,
+                self.finals,
+                self.reasons,
+            ]
         )
 
 
@@ -79,9 +92,12 @@ def _in_order(queue: tuple[Entry, ...]) -> bool:
 
 
 def delta(
-    old: QueueState, old_meta: dict[str, str], new: QueueState
+    old: QueueState, old_meta: dict[str, str], new: QueueState, actions: list[Action]
 ) -> tuple[Delta, dict[str, str]]:
-    """What turns *old* (whose :func:`meta_of` is *old_meta*) into *new*, and new's meta."""
+    """What turns *old* (whose :func:`meta_of` is *old_meta*) into *new*, and new's meta.
+
+    *actions* are the transition's: they say why the PRs it finished left the queue.
+    """
     out = Delta()
     new_meta = meta_of(new)
     for key, value in new_meta.items():
@@ -105,7 +121,9 @@ def delta(
         if was_build is not b and was_build != b:
             out.builds += [b.build_id, _build_json(b)]
     out.gone_builds = list(builds)
-    out.finals = [f"{pr}:{final}" for pr, final in q.newly_finished(old, new)]
+    finished = records(old, new, actions)
+    out.finals = [f"{r.pr}:{r.final}" for r in finished]
+    out.reasons = [json.dumps((r.reason, r.at, r.sha)) for r in finished]
     return out, new_meta
 
 
@@ -151,3 +169,9 @@ def finished_len(meta: dict[str, str]) -> int:
 def final(item: str) -> tuple[int, FinalState]:
     number, _, final = item.partition(":")
     return int(number), cast("FinalState", final)
+
+
+def record(item: str, why: str | None) -> FinalRecord:
+    pr, final_state = final(item)
+    reason, at, sha = json.loads(why) if why else (None, None, None)
+    return FinalRecord(pr, final_state, reason, at, sha)

@@ -13,7 +13,7 @@ from velocity.quantum.model import Action
 from velocity.quantum.model import FinalState
 from velocity.quantum.model import QueueState
 
-__all__ = ["BACKENDS", "Claim", "Store", "StoreError", "Transition", "open_store"]
+__all__ = ["BACKENDS", "Claim", "FinalRecord", "Store", "StoreError", "Transition", "open_store"]
 
 Transition = Callable[[QueueState], tuple[QueueState, list[Action]]]
 """A pure step applied atomically: usually ``lambda s: step(strategy, s, event)``."""
@@ -40,6 +40,24 @@ class Claim:
 
     .. versionadded:: 0.2
     """
+
+
+@dataclass(frozen=True)
+class FinalRecord:
+    """A final state pull request *pr* reached, as the store recorded it.
+
+    .. versionadded:: 0.2
+    """
+
+    pr: int
+    final: FinalState
+    reason: str | None = None
+    """Why, as the scheduler told the PR's author (an ``Eject`` reason, the build a merge
+    was tested in, ...); ``None`` in a record written before stores kept reasons."""
+    at: float | None = None
+    """When the transition that reached it was stored: seconds since the epoch."""
+    sha: str | None = None
+    """The head commit *pr* had; for a merge, the commit of *pr* that landed."""
 
 
 class Store(Protocol):
@@ -72,8 +90,8 @@ class Store(Protocol):
     def is_cancelled(self, build_id: str) -> bool:
         """Whether the scheduler cancelled *build_id* (a worker may stop early)."""
 
-    def history(self, pr: int | None = None) -> list[tuple[int, FinalState]]:
-        """Every final state ever reached (of *pr* only, if given), oldest first.
+    def history(self, pr: int | None = None) -> list[FinalRecord]:
+        """Every final state ever reached (of *pr* only, if given), oldest first, with its reason.
 
         .. versionadded:: 0.2
         """

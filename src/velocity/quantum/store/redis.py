@@ -1,8 +1,8 @@
 """The shared store: Redis, for several app replicas and workers.
 
 The state is split over small keys (a hash of scalars, a hash of queued PRs,
-a hash of builds, the list of final states), so a transition sends and
-writes only what it changed. It is one Lua compare-and-set: the changes are
+a hash of builds, the list of final states and a hash of their reasons), so a
+transition sends and writes only what it changed. It is one Lua compare-and-set: the changes are
 applied, the build jobs added to the Stream and the cancellations recorded only
 if the state's version is still the one the transition was computed from;
 otherwise the current state is read and the (pure) transition recomputed on
@@ -23,11 +23,11 @@ from velocity.quantum.codec import job_from_json
 from velocity.quantum.codec import job_to_json
 from velocity.quantum.model import Action
 from velocity.quantum.model import CancelBuild
-from velocity.quantum.model import FinalState
 from velocity.quantum.model import QueueState
 from velocity.quantum.model import StartBuild
 from velocity.quantum.store import _layout
 from velocity.quantum.store.protocol import Claim
+from velocity.quantum.store.protocol import FinalRecord
 from velocity.quantum.store.protocol import StoreError
 from velocity.quantum.store.protocol import Transition
 
@@ -36,10 +36,21 @@ __all__ = ["GROUP", "RedisStore"]
 GROUP = "workers"
 """The consumer group every worker reads the job stream through."""
 
-_NAMES = ("version", "meta", "entries", "builds", "jobs", "cancelled", "finished", "state")
+_NAMES = (
+    "version",
+    "meta",
+    "entries",
+    "builds",
+    "jobs",
+    "cancelled",
+    "finished",
+    "state",
+    "reasons",
+)
 
-# Applies a _layout.Delta. KEYS: _NAMES. ARGV: expected version (or "" to create), delta,
-# job count, jobs..., cancelled build ids...
+# Applies a _layout.Delta; a final's reason goes under its position in the list.
+# KEYS: _NAMES. ARGV: expected version (or "" to create), delta, job count, jobs...,
+# cancelled build ids...
 _CAS = """
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '' then
@@ -58,7 +69,14 @@ each('HSET', KEYS[3], d[2])
 each('HDEL', KEYS[3], d[3])
 each('HSET', KEYS[4], d[4])
 each('HDEL', KEYS[4], d[5])
+local first = redis.call('LLEN', KEYS[7])
 each('RPUSH', KEYS[7], d[6])
+local reasons = {}
+for i = 1, #d[7] do
+  reasons[2 * i - 1] = tostring(first + i - 1)
+  reasons[2 * i] = d[7][i]
+end
+each('HSET', KEYS[9], reasons)
 local version = redis.call('INCR', KEYS[1])
 local jobs = tonumber(ARGV[3])
 for i = 1, jobs do
@@ -88,13 +106,15 @@ class RedisStore:
     .. versionadded:: 0.1
     .. versionchanged:: 0.2
        The state is split over several keys; a transition writes only what changed.
-       A store written by 0.1 (one ``state`` key) is refused.
+       A store written by 0.1 (one ``state`` key) is refused. Each final state's
+       reason, time and head go in a ``reasons`` hash, written by the same script.
     """
 
     def __init__(self, url: str, *, prefix: str = "velocity:quantum:") -> None:
         self._r: redis.Redis = redis.Redis.from_url(url, decode_responses=True)
         self._keys = [prefix + name for name in _NAMES]
         self._jobs, self._cancelled, self._finished = self._keys[4:7]
+        self._reasons = self._keys[8]
         self._cas = self._r.register_script(_CAS)
         self._load = self._r.register_script(_LOAD)
         self.url = url
@@ -110,7 +130,7 @@ class RedisStore:
 
     def init(self, base_sha: str) -> None:
         state = QueueState(base_sha)
-        change, _ = _layout.delta(QueueState(""), {}, state)
+        change, _ = _layout.delta(QueueState(""), {}, state, [])
         reply: Any = self._cas(keys=self._keys, args=["", change.to_json(), 0])
         if reply[0] == 2 and reply[1] is None:
             raise StoreError(f"{self.url} holds a queue of an older Velocity (one state key)")
@@ -134,7 +154,7 @@ class RedisStore:
             assert self._last is not None
             version, state, meta = self._last
             new, actions = fn(state)
-            change, new_meta = _layout.delta(state, meta, new)
+            change, new_meta = _layout.delta(state, meta, new, actions)
             jobs = [job_to_json(Job.of(a)) for a in actions if isinstance(a, StartBuild)]
             cancelled = [a.build_id for a in actions if isinstance(a, CancelBuild)]
             args: list[str | int] = [version, change.to_json(), len(jobs), *jobs, *cancelled]
@@ -178,9 +198,14 @@ class RedisStore:
         pending: Any = self._r.xpending_range(self._jobs, GROUP, entry_id, entry_id, 1)
         return int(pending[0]["times_delivered"]) if pending else 1
 
-    def history(self, pr: int | None = None) -> list[tuple[int, FinalState]]:
-        items = [_layout.final(str(i)) for i in self._r.lrange(self._finished, 0, -1)]
-        return [item for item in items if pr is None or item[0] == pr]
+    def history(self, pr: int | None = None) -> list[FinalRecord]:
+        items: list[str] = list(self._r.lrange(self._finished, 0, -1))  # type: ignore[arg-type]
+        wanted = [i for i, item in enumerate(items) if pr is None or _layout.final(item)[0] == pr]
+        if not wanted:
+            return []
+        # The list only grows and a reason is written with its item: every one read has its own.
+        reasons: list[str | None] = self._r.hmget(self._reasons, wanted)  # type: ignore[assignment]
+        return [_layout.record(items[i], why) for i, why in zip(wanted, reasons, strict=True)]
 
     def is_cancelled(self, build_id: str) -> bool:
         return bool(self._r.sismember(self._cancelled, build_id))

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from velocity.quantum import _queue as q
 from velocity.quantum.codec import Job
 from velocity.quantum.codec import job_from_json
 from velocity.quantum.codec import job_to_json
@@ -16,10 +15,11 @@ from velocity.quantum.codec import state_from_json
 from velocity.quantum.codec import state_to_json
 from velocity.quantum.model import Action
 from velocity.quantum.model import CancelBuild
-from velocity.quantum.model import FinalState
 from velocity.quantum.model import QueueState
 from velocity.quantum.model import StartBuild
+from velocity.quantum.store._finals import records
 from velocity.quantum.store.protocol import Claim
+from velocity.quantum.store.protocol import FinalRecord
 from velocity.quantum.store.protocol import StoreError
 from velocity.quantum.store.protocol import Transition
 
@@ -46,11 +46,20 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE TABLE IF NOT EXISTS finished (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     pr INTEGER NOT NULL,
-    final TEXT NOT NULL
+    final TEXT NOT NULL,
+    reason TEXT,  -- NULL: written before 0.2 kept reasons
+    at REAL,  -- seconds since the epoch
+    sha TEXT
 );
 CREATE INDEX IF NOT EXISTS finished_pr ON finished (pr);
 """
 
+
+# Columns added in 0.2; older files get them in place (ADD COLUMN keeps every row).
+_ADDED = {
+    "jobs": (("attempts", "INTEGER NOT NULL DEFAULT 0"),),
+    "finished": (("reason", "TEXT"), ("at", "REAL"), ("sha", "TEXT")),
+}
 
 _CANCEL = "UPDATE jobs SET status = 'cancelled' WHERE build_id = ? AND status != 'done'"
 
@@ -63,6 +72,9 @@ class SQLiteStore:
     """A :class:`~velocity.quantum.store.Store` in the SQLite file at *path*.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``finished`` rows carry ``reason``, ``at`` and ``sha``; a file written before
+       gets the columns when opened, its rows kept (their reason is ``NULL``).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -83,9 +95,11 @@ class SQLiteStore:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 self._db.execute(statement)
-        columns = {r[1] for r in self._db.execute("PRAGMA table_info(jobs)")}
-        if "attempts" not in columns:  # added in 0.2; older files get it in place
-            self._db.execute("ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+        for table, added in _ADDED.items():
+            columns = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in added:
+                if name not in columns:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -126,7 +140,8 @@ class SQLiteStore:
             old = self.load()
             state, actions = fn(old)
             db.executemany(
-                "INSERT INTO finished (pr, final) VALUES (?, ?)", q.newly_finished(old, state)
+                "INSERT INTO finished (pr, final, reason, at, sha) VALUES (?, ?, ?, ?, ?)",
+                [(r.pr, r.final, r.reason, r.at, r.sha) for r in records(old, state, actions)],
             )
             db.execute(
                 "UPDATE state SET data = ?, version = version + 1 WHERE id = 1",
@@ -181,10 +196,13 @@ class SQLiteStore:
                 )
         return [Claim(str(r[0]), job_from_json(r[1]), r[2] + 1) for r in rows]
 
-    def history(self, pr: int | None = None) -> list[tuple[int, FinalState]]:
+    def history(self, pr: int | None = None) -> list[FinalRecord]:
         where, args = ("WHERE pr = ?", (pr,)) if pr is not None else ("", ())
-        rows = self._db.execute(f"SELECT pr, final FROM finished {where} ORDER BY id", args)  # noqa: S608 - fixed text
-        return [(int(n), final) for n, final in rows]
+        rows = self._db.execute(
+            f"SELECT pr, final, reason, at, sha FROM finished {where} ORDER BY id",  # noqa: S608 - fixed text
+            args,
+        )
+        return [FinalRecord(int(n), *rest) for n, *rest in rows]
 
     def is_cancelled(self, build_id: str) -> bool:
         row = self._db.execute("SELECT status FROM jobs WHERE build_id = ?", (build_id,)).fetchone()
