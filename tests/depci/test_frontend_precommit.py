@@ -118,9 +118,9 @@ def test_published_hook_installs_from_a_repo_path(tmp_path: Path) -> None:
     """``language: python``: pre-commit pip-installs this checkout (at a commit) as the hook."""
     hook_repo = tmp_path / "hook-repo"
     hook_repo.mkdir()
-    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "hatch_build.py"):
         (hook_repo / name).write_text((REPO / name).read_text())
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules")
     shutil.copytree(REPO / "src", hook_repo / "src", ignore=ignore)
     git(hook_repo, "init", "-q", "-b", "main")
     commit_all(hook_repo, "hooks")
