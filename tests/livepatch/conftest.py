@@ -210,6 +210,30 @@ def alive() -> Callable[[int], bool]:
     return _pid_alive
 
 
+_TGKILL = {"x86_64": 234, "aarch64": 131}  # syscall numbers: Python has no tgkill
+
+
+@pytest.fixture
+def signal_worker_thread() -> Callable[[int, int], int]:
+    """Send a signal to one thread of a process other than its main thread."""
+    return _signal_worker_thread
+
+
+def _signal_worker_thread(pid: int, signum: int) -> int:
+    """Send *signum* to one thread of *pid* other than its main thread; returns its tid.
+
+    The kernel may hand a process-directed signal to any thread: this makes the unlucky
+    case certain.
+    """
+    import ctypes
+
+    tid = max(int(name) for name in os.listdir(f"/proc/{pid}/task") if int(name) != pid)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(_TGKILL[os.uname().machine], pid, tid, signum) != 0:
+        raise OSError(ctypes.get_errno(), f"tgkill({pid}, {tid}, {signum})")
+    return tid
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,20 +38,39 @@ def pki(tmp_path_factory):
     return certs
 
 
+def start_serve(pki: Path, root: Path) -> tuple[subprocess.Popen[str], str]:
+    """A real ``livepatch-agent serve`` on *root*, and its agent:// URL."""
+    argv = [sys.executable, "-m", "velocity.livepatch.agent", "serve", "--root", str(root)]
+    argv += ["--listen", "127.0.0.1:0", "--tls-dir", str(pki / "agents/box")]
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    match = re.search(r"listening on (\S+)", line)
+    assert match, line
+    return proc, f"agent://{match.group(1)}"
+
+
 @pytest.fixture
 def agent(pki, tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    argv = [sys.executable, "-m", "velocity.livepatch.agent", "serve", "--root", str(root)]
-    argv += ["--listen", "127.0.0.1:0", "--tls-dir", str(pki / "agents/box")]
-    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()
-    match = re.search(r"listening on (\S+)", line)
-    assert match, line
-    yield root, f"agent://{match.group(1)}"
+    proc, url = start_serve(pki, root)
+    yield root, url
     proc.terminate()
     assert proc.wait(timeout=10) == 0
     proc.stderr.close()
+
+
+def test_sigterm_to_a_worker_thread_stops_serve(pki, tmp_path, signal_worker_thread):
+    # gRPC's threads may receive the signal; the main thread must still wake and stop.
+    proc, _ = start_serve(pki, tmp_path)
+    try:
+        signal_worker_thread(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
 
 
 def client_dir(tmp_path: Path, pki: Path, name: str, ca: Path | None = None, **validity) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import stat
 import subprocess
 import sys
@@ -25,6 +26,14 @@ def test_sigterm_stops_the_app_then_the_agent(supervise, app_root, alive):
     assert agent.stop() == 0
     assert not alive(agent.first_pid)
     assert not sock.exists()
+
+
+def test_sigterm_to_a_worker_thread_still_stops_the_agent(supervise, alive, signal_worker_thread):
+    # Regression: the main thread slept in Event.wait() and never ran the handler.
+    agent = supervise("--reload", "signal:HUP")
+    signal_worker_thread(agent.proc.pid, signal.SIGTERM)
+    assert agent.proc.wait(timeout=30) == 0
+    assert not alive(agent.first_pid)
 
 
 def test_one_supervisor_per_root(supervise, app_root, capsys):

@@ -9,12 +9,8 @@ SIGTERM or SIGINT stops the app, then the agent.
 
 from __future__ import annotations
 
-import contextlib
 import shlex
-import signal
 import sys
-import threading
-from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +21,7 @@ from velocity.livepatch.agent._engine import Engine
 from velocity.livepatch.agent._logring import LogRing
 from velocity.livepatch.agent._logring import Record
 from velocity.livepatch.agent._service import Service
+from velocity.livepatch.agent._signals import StopSignals
 from velocity.livepatch.agent._supervisor import Supervisor
 from velocity.livepatch.reloaders import Reloader
 from velocity.livepatch.reloaders import ReloadError
@@ -77,25 +74,12 @@ def run(root: str, argv: Sequence[str], options: RunOptions) -> int:
         except SupervisorRunning as exc:
             raise RunError(f"{exc} ({root})") from None
         try:
-            with _stop_on_signals() as stop:
+            # Installed only once the agent is about to start the app; restored after.
+            with StopSignals() as stop:
                 _serve(supervisor, engine, options, stop)
         finally:
             control.close()
     return 0
-
-
-@contextlib.contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-    # Installed only once the agent is about to start the app; restored after (tests call
-    # run() in-process).
-    stop = threading.Event()
-    signums = (signal.SIGTERM, signal.SIGINT)
-    previous = {signum: signal.signal(signum, lambda *_: stop.set()) for signum in signums}
-    try:
-        yield stop
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _print_event(record: Record) -> None:
@@ -108,9 +92,7 @@ def _service(engine: Engine, supervisor: Supervisor) -> Service:
     return Service(engine, supervisor=supervisor, precompute=False)
 
 
-def _serve(
-    supervisor: Supervisor, engine: Engine, options: RunOptions, stop: threading.Event
-) -> None:
+def _serve(supervisor: Supervisor, engine: Engine, options: RunOptions, stop: StopSignals) -> None:
     try:
         supervisor.start()
     except ReloadError as exc:

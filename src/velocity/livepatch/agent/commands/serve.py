@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from velocity.livepatch.agent._engine import Engine
 from velocity.livepatch.agent._grpc import load_allowlist
 from velocity.livepatch.agent._grpc import start_server
 from velocity.livepatch.agent._service import Service
+from velocity.livepatch.agent._signals import StopSignals
 
 __all__ = ["ServeError", "check_tls", "serve"]
 
@@ -46,10 +45,7 @@ def serve(root: str, listen: str, tls_dir: Path, allow: Sequence[str]) -> int:
     .. versionadded:: 0.1
     """
     allowed = check_tls(tls_dir, allow)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    with Engine(root) as engine:
+    with StopSignals() as stop, Engine(root) as engine:
         server, port = start_server(Service(engine, streaming=False), listen, tls_dir, allowed)
         host = listen.rsplit(":", 1)[0]
         print(f"listening on {host}:{port}", file=sys.stderr, flush=True)
