@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepare what the container end-to-end tests need (tests/livepatch/test_docker_e2e.py):
 # docker.io and debootstrap from apt, and the base image's root filesystem as a tarball in
-# the user's cache ($XDG_CACHE_HOME/velocity/docker/bookworm-minbase.tar, built once).
+# the user's cache ($XDG_CACHE_HOME/velocity/docker/bookworm-minbase-python3-rsync.tar, built
+# once; velocity.testing.docker.base_tarball names and builds the same file).
 # Idempotent. Never fails the build: when something cannot be done it says why and exits 0,
 # and the tests then skip loudly with the engine's own error.
 set -uo pipefail
@@ -30,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/velocity/docker"
-tarball="$cache/bookworm-minbase.tar"
+tarball="$cache/bookworm-minbase-python3-rsync.tar"
 if [ -s "$tarball" ]; then
   exit 0
 fi
@@ -38,7 +39,7 @@ mkdir -p "$cache" || { say "cannot create $cache"; exit 0; }
 work="$(mktemp -d "$cache/build.XXXXXX")" || { say "cannot create a work dir in $cache"; exit 0; }
 trap 'rm -rf "$work"' EXIT
 say "building the base image root filesystem (debootstrap --variant=minbase bookworm, once)"
-if ! debootstrap --variant=minbase --include=python3 bookworm "$work/rootfs" >"$work/log" 2>&1; then
+if ! debootstrap --variant=minbase --include=python3,rsync bookworm "$work/rootfs" >"$work/log" 2>&1; then
   say "debootstrap failed: $(tail -n 1 "$work/log")"
   exit 0
 fi

@@ -27,6 +27,7 @@ __all__ = ["BASE_IMAGE", "DockerEngine", "DockerUnavailable", "base_tarball", "c
 
 BASE_IMAGE = "velocity-base:bookworm"
 _SUITE = "bookworm"
+_PACKAGES = ("python3", "rsync")  # rsync: the benchmark's anchor runs through docker exec
 _BINARIES = ("dockerd", "docker", "containerd", "runc")
 
 
@@ -53,7 +54,8 @@ def base_tarball(cache: Path | None = None) -> Path:
 
     .. versionadded:: 0.2
     """
-    tarball = (cache or cache_dir()) / f"{_SUITE}-minbase.tar"
+    # Named by its packages: a cache built with other packages is not taken for this one.
+    tarball = (cache or cache_dir()) / f"{_SUITE}-minbase-{'-'.join(_PACKAGES)}.tar"
     if tarball.exists():
         return tarball
     if os.geteuid() != 0:
@@ -63,7 +65,8 @@ def base_tarball(cache: Path | None = None) -> Path:
     tarball.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=tarball.parent) as work:
         rootfs, partial = Path(work, "rootfs"), Path(work, "rootfs.tar")
-        argv = ["debootstrap", "--variant=minbase", "--include=python3", _SUITE, str(rootfs)]
+        include = f"--include={','.join(_PACKAGES)}"
+        argv = ["debootstrap", "--variant=minbase", include, _SUITE, str(rootfs)]
         _run_or_explain(argv, "debootstrap")
         _run_or_explain(["tar", "-C", str(rootfs), "-cf", str(partial), "."], "tar")
         partial.replace(tarball)  # atomic: a half-built tarball is never cached
