@@ -51,7 +51,7 @@ $(RUNTIME_STAMP): $(BIN)/python $(INSTALL_INPUTS)
 	@touch $@
 
 $(DEV_STAMP): $(BIN)/python $(INSTALL_INPUTS)
-	$(PIP) install --quiet -c constraints.txt -e '.[test,lint]' $(addprefix -e ,$(wildcard github_app/ plugins/*/))
+	$(PIP) install --quiet -c constraints.txt -e '.[test,lint,bench]' $(addprefix -e ,$(wildcard github_app/ plugins/*/))
 	@touch $@ $(RUNTIME_STAMP)
 
 # Pin every dependency (runtime, test and lint) at the versions installed now.
