@@ -7,6 +7,7 @@ code and differ only in who performs the actions and when events arrive.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import replace
 
 from velocity.quantum import _queue as q
@@ -197,10 +198,13 @@ def _landed(state: QueueState, build: Build, prs: tuple[PRHead, ...]) -> Result:
 
 def _start(strategy: Strategy, state: QueueState) -> Result:
     actions: list[Action] = []
-    have = {q.tail_of(state, b) for b in state.builds}
+    # A chain the plan lists twice gets a second build (a retry next to a failed one).
+    have = Counter(q.tail_of(state, b) for b in state.builds)
+    wanted: Counter[tuple[int, ...]] = Counter()
     running = len(state.running())
     for want in strategy.plan(state):
-        if not want or want in have:
+        wanted[want] += 1
+        if not want or have[want] >= wanted[want]:
             continue
         if running >= strategy.concurrency:
             break
@@ -208,7 +212,7 @@ def _start(strategy: Strategy, state: QueueState) -> Result:
         prs = state.landed + q.heads_for(state, want)
         build = Build(build_id, state.base_sha, prs, landed_at=len(state.landed), epoch=state.epoch)
         state = replace(state, builds=(*state.builds, build), next_build=state.next_build + 1)
-        have.add(want)
+        have[want] += 1
         running += 1
         actions.append(StartBuild(build_id, state.base_sha, prs))
     return state, actions

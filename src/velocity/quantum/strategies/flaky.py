@@ -28,12 +28,16 @@ class FlakeAwareStrategy:
     fails, the PR is ejected. With no build behind it, it is rebuilt once.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.4
+       *keep_failed*.
     """
 
     depth: int = 3
     concurrency: int = 3
     confirm_alone: bool = False
     name: str = "flake-aware"
+    keep_failed: bool = False
+    """Keep the failed build as evidence while retrying (the retry is then a second build)."""
 
     def plan(self, state: QueueState) -> list[tuple[int, ...]]:
         return q.prefixes(state, self.depth)
@@ -53,7 +57,8 @@ class FlakeAwareStrategy:
         successors = bool(results)
         confirm = self.confirm_alone or not successors
         retried = replace(head, retries=1, confirm=confirm)
-        state = q.drop_build(state, build.build_id)
+        if not self.keep_failed:
+            state = q.drop_build(state, build.build_id)
         state = replace(state, queue=(retried, *state.queue[1:]))
         if not successors:
             what = "failed with nothing behind it to tell: retrying once"
@@ -84,17 +89,25 @@ class QuantumStrategy(FlakeAwareStrategy):
     what it tested even while shorter builds still run, and a PR at least
     *eject_at* likely broken is ejected wherever it stands in the queue.
 
+    A failed head being retried keeps its failed build (*keep_failed*): the
+    retry is a second build of it alone, and until that one reports, the
+    failure still counts against the PR, so the builds behind it are the
+    queue without it rather than long chains that would fail with it.
+
     .. versionadded:: 0.1
     .. versionchanged:: 0.2
        Ranked speculation tree; the *fail_prior*, *flake_prior*, *floor* and
        *lookahead* knobs.
     .. versionchanged:: 0.3
        Chains skipping two PRs, Bayesian beliefs, eager merges and *eject_at*.
+    .. versionchanged:: 0.4
+       A retried head keeps its failed build as evidence.
     """
 
     depth: int = 8
     concurrency: int = 8
     name: str = "quantum"
+    keep_failed: bool = True
     fail_prior: float = 0.1
     """Share of PRs expected to be broken (a production driver would learn it)."""
     flake_prior: float = 0.05
@@ -110,7 +123,20 @@ class QuantumStrategy(FlakeAwareStrategy):
         window = max(self.depth, self.lookahead)
         # Half again the slots: running builds just below the top keep going.
         limit = self.concurrency + self.concurrency // 2
-        return _tree.plan(state, window, self.fail_prior, self.flake_prior, self.floor, limit)
+        chains = _tree.plan(state, window, self.fail_prior, self.flake_prior, self.floor, limit)
+        if state.queue and state.queue[0].retries and self._alone(state) == ["failed"]:
+            # Retrying the head: a second build of it alone, the failed one stays as evidence.
+            alone = (state.queue[0].pr,)
+            if alone in chains:
+                chains.insert(chains.index(alone) + 1, alone)
+            else:  # pruned from the tree: the retry still comes first
+                chains[:0] = [alone, alone]
+        return chains
+
+    def _alone(self, state: QueueState) -> list[str]:
+        # Statuses of the builds of the head alone on the landed chain.
+        alone = (state.queue[0].pr,)
+        return [b.status for b in state.builds if q.tail_of(state, b) == alone]
 
     def on_failure(
         self, state: QueueState, length: int, build: Build
@@ -121,6 +147,8 @@ class QuantumStrategy(FlakeAwareStrategy):
         head = state.queue[0]
         if length == 1 and not head.retries and self._unsettled(state, head.pr):
             return state, []
+        if length == 1 and head.retries and self._alone(state).count("failed") < 2:
+            return state, []  # the failure that started the retry: wait for the retry
         return super().on_failure(state, length, build)
 
     def _unsettled(self, state: QueueState, pr: int) -> bool:

@@ -35,7 +35,8 @@ class Strategy(Protocol):
 
         Each is the queued PR numbers to merge onto the base, in queue order:
         usually a prefix of the queue; a build that skips a PR lands only once
-        the skipped PR is ejected.
+        the skipped PR is ejected. A chain listed twice asks for a second
+        build of it, next to one that failed.
         """
 
     def on_failure(
