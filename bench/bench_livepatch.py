@@ -237,15 +237,16 @@ def _report_edits(tree: Tree, s: Samples, rel: str) -> None:
 
 def _bench_big(tree: Tree) -> None:
     blob, samples = tree.src / "blob.bin", Samples()
-    original, wire = blob.read_bytes(), {"lp": 0, "rsync": 0}
+    original, wire = blob.read_bytes(), {"lp": [0], "rsync": [0]}
 
     def ours() -> float:
         result = tree.syncer.sync(["blob.bin"])
-        wire["lp"] = result.bytes_sent + result.bytes_received
+        wire["lp"].append(result.bytes_sent + result.bytes_received)
         return result.seconds
 
     def theirs() -> float:
-        elapsed, wire["rsync"] = tree.rsync.sync(tree.src, tree.dst_r, reuse=True)
+        elapsed, sent = tree.rsync.sync(tree.src, tree.dst_r, reuse=True)
+        wire["rsync"].append(sent)
         return elapsed
 
     for n in range(BIG_ROUNDS):
@@ -254,14 +255,18 @@ def _bench_big(tree: Tree) -> None:
         for start in range(0, len(data), len(data) // 10):  # ten scattered 50 KB edits: 1 %
             data[start : start + len(data) // 1000] = rng.randbytes(len(data) // 1000)
         blob.write_bytes(data)
+        # A new second for every round: rsync's quick check (size and whole-second mtime)
+        # would skip a same-size edit within the second, and so do nothing at all.
+        os.utime(blob, (1_700_000_000 + n, 1_700_000_000 + n))
         pair = [("lp", ours), ("rsync", theirs)]
         for name, run in pair if n % 2 == 0 else pair[::-1]:
             os.sync()
             samples.run(name, run)
     print(f"\n1 % of the 50 MB file changed (ten 50 KB edits), medians of {BIG_ROUNDS}:")
     _report("  time", samples.p50("lp"), samples.p50("rsync"), "target <= 200 ms")
-    print(f"  bytes on the wire: livepatch {wire['lp'] / 1000:.1f} KB", end="")
-    print(f"  rsync {wire['rsync'] / 1000:.1f} KB  x{wire['lp'] / wire['rsync']:.2f} (<= x1.10)")
+    lp, rs = statistics.median(wire["lp"][1:]), statistics.median(wire["rsync"][1:])
+    print(f"  bytes on the wire: livepatch {lp / 1000:.1f} KB", end="")
+    print(f"  rsync {rs / 1000:.1f} KB  x{lp / rs:.2f} (<= x1.10)")
 
 
 def main() -> int:

@@ -123,6 +123,36 @@ def test_shifted_file_sends_only_the_insert():
     assert literal_bytes(delta) < 2 * block_size_for(len(old)) + 5
 
 
+@given(st.binary(min_size=BLOCK, max_size=3000), st.data())
+def test_edits_in_place_cost_their_own_blocks(old, data):
+    new = bytearray(old)
+    edits = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, len(old) - 1), st.binary(min_size=1, max_size=40)), max_size=4
+        )
+    )
+    for at, patch in edits:
+        new[at : at + len(patch)] = patch[: len(old) - at]
+    delta = roundtrip(old, bytes(new))
+    # Each edit touches at most len // BLOCK + 2 blocks; the tail block may go whole too.
+    bound = sum((len(p) // BLOCK + 2) * BLOCK for _, p in edits) + BLOCK
+    assert literal_bytes(delta) <= bound
+
+
+def test_an_edit_in_place_needs_no_rolling_search(monkeypatch):
+    old = os.urandom(1_000_000)
+    new = old[:300_001] + os.urandom(20_000) + old[320_001:]
+    sig = signature(old)
+
+    def no_search(self, pos):
+        raise AssertionError(f"rolling search at {pos}")
+
+    monkeypatch.setattr("velocity.livepatch.codec._delta._Matcher._search", no_search)
+    delta = make_delta(sig, new)
+    assert apply_delta(old, delta) == new
+    assert literal_bytes(delta) <= 20_000 + 2 * sig.block_size
+
+
 def test_apply_delta_refuses_copies_past_the_end():
     delta = make_delta(signature(b"a" * 64, 16), b"a" * 64)
     with pytest.raises(ValueError, match="outside"):

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
 
 from velocity.livepatch.agent._manifest import FileInfo
+from velocity.livepatch.client._encode import Encoder
 from velocity.livepatch.client._plan import apply_plan
 from velocity.livepatch.client._plan import make_plan
 from velocity.livepatch.client._scan import HashCache
+from velocity.livepatch.client._scan import RecentReads
 from velocity.livepatch.client._scan import load_ignore
 from velocity.livepatch.client._scan import scan
+from velocity.livepatch.client._scan import unchanged_since_scan
+from velocity.livepatch.codec import decompress
+from velocity.livepatch.proto import pb
 
 
 def info(path, sha=b"1", mode=0o644, target="", link=False):
@@ -109,9 +115,55 @@ def test_hash_cache_avoids_rehashing(tmp_path: Path, monkeypatch):
     cache = HashCache()
     scan(tmp_path, never, cache)
     monkeypatch.setattr(
-        "velocity.livepatch.client._scan._hash", lambda full: (_ for _ in ()).throw(AssertionError)
+        "velocity.livepatch.client._scan._hash", lambda *a: (_ for _ in ()).throw(AssertionError)
     )
     assert scan(tmp_path, never, cache)["f"].size == 100
+
+
+def _encode(src: Path, cache: HashCache, tree) -> dict[str, pb.Change]:
+    plan = make_plan(tree, {}, never)
+    unchanged = lambda path, st: unchanged_since_scan(src, path, cache, st)  # noqa: E731
+    encoder = Encoder(plan, src, {}, lambda refs: [], unchanged, cache.recent)
+    return {c.path: c for c in encoder.changes()}
+
+
+def test_the_encoder_sends_the_bytes_the_scan_read(tmp_path: Path, monkeypatch):
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_bytes(name.encode() * 1000)
+    cache = HashCache()
+    tree = scan(tmp_path, never, cache)
+    monkeypatch.setattr(
+        "velocity.livepatch.client._encode._read", lambda *a: (_ for _ in ()).throw(AssertionError)
+    )
+    changes = _encode(tmp_path, cache, tree)
+    for name in ("a.py", "b.py"):
+        content = decompress(changes[name].whole.zstd, 10_000)
+        assert content == name.encode() * 1000
+        assert changes[name].sha256 == hashlib.sha256(content).digest() == tree[name].sha256
+    assert cache.recent.take("a.py") is None  # taken once
+
+
+def test_a_file_edited_after_the_scan_is_read_again(tmp_path: Path):
+    path = tmp_path / "a.py"
+    path.write_bytes(b"before\n")
+    cache = HashCache()
+    tree = scan(tmp_path, never, cache)
+    time.sleep(0.01)  # past the clock tick of the first write
+    path.write_bytes(b"after!\n")  # same size; its ctime moves
+    change = _encode(tmp_path, cache, tree)["a.py"]
+    assert decompress(change.whole.zstd, 100) == b"after!\n"
+    assert change.sha256 == hashlib.sha256(b"after!\n").digest() != tree["a.py"].sha256
+
+
+def test_recent_reads_are_bounded(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(RecentReads, "LIMIT", 1500)
+    for name in ("a", "b", "c"):
+        (tmp_path / name).write_bytes(name.encode() * 1000)
+    cache = HashCache()
+    tree = scan(tmp_path, never, cache)
+    kept = [n for n in "abc" if cache.recent.take(n) is not None]
+    assert len(kept) == 1  # 1,000 bytes fit, 2,000 do not
+    assert all(tree[n].sha256 == hashlib.sha256(n.encode() * 1000).digest() for n in "abc")
 
 
 def test_directory_symlinks_are_synced_as_links(tmp_path: Path):

@@ -94,32 +94,58 @@ def test_client_vanishing_mid_stream_leaves_nothing(root, snapshot):
     assert proc.wait(timeout=10) == 0
     proc.stdout.close()
     assert snapshot(root) == {}
-    assert sorted(p.name for p in (root / ".livepatch-agent").iterdir()) == ["lock", "signatures"]
+    assert sorted(p.name for p in (root / ".livepatch-agent").iterdir()) == [
+        "lock",
+        "signatures-v2",
+    ]
+
+
+def spy_parts(monkeypatch, syncer) -> list[list[pb.Request]]:
+    """The requests of every call_many of *syncer*'s channel, as they are made."""
+    sent: list[list[pb.Request]] = []
+    original = syncer.channel.call_many
+
+    def spy(requests):
+        requests = list(requests)
+        sent.append(requests)
+        return original(requests)
+
+    monkeypatch.setattr(syncer.channel, "call_many", spy)
+    return sent
 
 
 def test_big_sync_streams_in_parts(tmp_path, monkeypatch, snapshot):
     monkeypatch.setattr(_parts, "PART_BYTES", 2000)
+    monkeypatch.setattr(_parts, "FIRST_PART_BYTES", 2000)
     src, dst = tmp_path / "src", tmp_path / "dst"
     dst.mkdir()
     for i in range(30):
         (src / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
         (src / f"d{i % 3}/f{i}").write_bytes(os.urandom(500))
     with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "state") as syncer:
-        sent = []
-        original = syncer.channel.call_many
-
-        def spy(requests):
-            requests = list(requests)
-            sent.append(len(requests))
-            return original(requests)
-
-        monkeypatch.setattr(syncer.channel, "call_many", spy)
+        sent = spy_parts(monkeypatch, syncer)
         assert syncer.sync().counts == {"whole": 30}
-        assert sent[-1] > 3
+        assert len(sent[-1]) > 3
         assert snapshot(dst) == snapshot(src)
         (src / "d0/../bad").symlink_to("/etc/passwd")  # skipped by the planner, not sent
         (src / "d1/f1").write_bytes(b"changed")
         assert syncer.sync().counts == {"whole": 1}
+
+
+def test_big_files_go_last_in_parts_of_their_own(tmp_path, monkeypatch, snapshot):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    (src / "z").mkdir(parents=True)
+    dst.mkdir()
+    (src / "a_big.bin").write_bytes(os.urandom(5 << 20))  # first by name
+    for i in range(20):
+        (src / f"z/f{i}").write_bytes(os.urandom(300))
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "state") as syncer:
+        sent = spy_parts(monkeypatch, syncer)
+        assert syncer.sync().counts == {"whole": 21}
+    parts = [paths for r in sent[-1] if (paths := [c.path for c in r.batch.changes])]
+    assert parts[-1] == ["a_big.bin"]
+    assert sorted(p for part in parts[:-1] for p in part) == sorted(f"z/f{i}" for i in range(20))
+    assert snapshot(dst) == snapshot(src)
 
 
 def test_stream_error_is_reported(tmp_path, monkeypatch):
@@ -227,3 +253,16 @@ def test_the_client_reuses_the_signature_of_what_it_sent(tmp_path, monkeypatch):
             assert syncer.sync(["big"]).counts == {"delta": 1}
         assert len(asked) == 1  # the first delta only: later ones know their basis
         assert (dst / "big").read_bytes() == data
+
+
+def test_signatures_of_protocol_1_are_dropped(root):
+    # Their block checksums are not the ones a protocol 2 client matches against.
+    legacy = root / ".livepatch-agent" / "signatures"
+    legacy.mkdir(parents=True)
+    (legacy / ("ab" * 32)).write_bytes(b"old")
+    with Engine(root) as engine:
+        Service(engine, precompute=False).close()
+    assert sorted(p.name for p in (root / ".livepatch-agent").iterdir()) == [
+        "lock",
+        "signatures-v2",
+    ]

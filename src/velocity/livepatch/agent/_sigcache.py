@@ -15,19 +15,25 @@ from collections.abc import Callable
 
 from velocity.livepatch.agent._durable import read_small
 from velocity.livepatch.agent._durable import write_small
+from velocity.livepatch.agent._paths import PathError
 from velocity.livepatch.agent._paths import open_dir
 from velocity.livepatch.proto import pb
 
 __all__ = ["PRECOMPUTE_MIN", "Precomputer", "SignatureCache"]
 
-_DIR = "signatures"
+_DIR = "signatures-v2"  # block checksums changed with protocol 2
 _KEEP = 256
 PRECOMPUTE_MIN = 64 * 1024  # the client sends smaller files whole, never as deltas
+
+
+_LEGACY = ("signatures",)  # protocol 1's, with other block checksums
 
 
 class SignatureCache:
     def __init__(self, state_fd: int) -> None:
         self._fd = open_dir(state_fd, (_DIR,), create=True)
+        for name in _LEGACY:
+            _remove_flat_dir(state_fd, name)
 
     def get(self, sha256: bytes) -> pb.FileSignature | None:
         if len(sha256) != 32:
@@ -105,3 +111,19 @@ class Precomputer:
                     event = self._pending.pop(sha256, None)
                 if event is not None:
                     event.set()
+
+
+def _remove_flat_dir(parent_fd: int, name: str) -> None:
+    # A cache directory of plain files only; anything else there is left alone.
+    try:
+        fd = open_dir(parent_fd, (name,))
+    except (FileNotFoundError, PathError):
+        return
+    try:
+        for entry in os.listdir(fd):
+            with contextlib.suppress(OSError):
+                os.unlink(entry, dir_fd=fd)
+    finally:
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        os.rmdir(name, dir_fd=parent_fd)

@@ -19,12 +19,14 @@ from velocity.livepatch.agent._convert import delta_to_pb
 from velocity.livepatch.agent._convert import signature_from_pb
 from velocity.livepatch.agent._manifest import FileInfo
 from velocity.livepatch.client._plan import Plan
+from velocity.livepatch.client._scan import RecentReads
 from velocity.livepatch.client._scan import Tree
 from velocity.livepatch.proto import pb
 
 __all__ = ["DELTA_MIN", "Encoder", "signature_from_pb"]
 
 DELTA_MIN = 64 * 1024  # below this a whole zstd file is as small and costs no round trip
+LATE_SIZE = 1 << 20  # files this big are sent after the others
 Signatures = Callable[[list[pb.FileRef]], list[pb.FileSignature]]
 
 
@@ -41,8 +43,9 @@ class Encoder:
         remote: Tree,
         signatures: Signatures,
         unchanged: Callable[[str, os.stat_result], bool] | None = None,
+        recent: RecentReads | None = None,
     ) -> None:
-        self.plan, self.src, self._unchanged = plan, src, unchanged
+        self.plan, self.src, self._unchanged, self._recent = plan, src, unchanged, recent
         self.counts = {"whole": 0, "delta": 0, "copy": 0, "link": 0, "chmod": 0, "delete": 0}
         wanted = [
             f
@@ -75,7 +78,9 @@ class Encoder:
                 yield self._count("delete", pb.Change(path=path, delete=True))
 
     def _puts(self) -> Iterator[pb.Change]:
-        for info in self.plan.puts:
+        # Small files first: the target starts creating them (the slow part of a big
+        # sync) while the big ones are still being read, compressed and sent.
+        for info in sorted(self.plan.puts, key=lambda f: f.size >= LATE_SIZE):
             source = self.plan.copies.get(info.path)
             if source is not None:
                 change = pb.Change(path=info.path, copy_from=source, sha256=info.sha256)
@@ -83,7 +88,7 @@ class Encoder:
                 yield self._count("copy", change)
                 continue
             try:
-                content, st = _read(os.path.join(self.src, info.path))
+                content, st = self._read(info.path)
             except OSError as exc:
                 raise VelocityError(
                     f"{info.path}: changed while syncing ({exc.strerror}); run again"
@@ -92,6 +97,15 @@ class Encoder:
             kind, change = _content_change(info.path, content, digest, self._sigs.get(info.path))
             change.mode, change.sha256 = info.mode, digest
             yield self._count(kind, change)
+
+    def _read(self, path: str) -> tuple[bytes, os.stat_result]:
+        full = os.path.join(self.src, path)
+        read = self._recent.take(path) if self._recent is not None else None
+        if read is not None:
+            st = os.lstat(full)  # a file gone or edited since the scan is read again
+            if _same_file(st, read[1]):
+                return read[0], st
+        return _read(full)
 
     def _hash_of(self, info: FileInfo, content: bytes, st: os.stat_result) -> bytes:
         # The hash of what is sent: unless the file is untouched since it was scanned
@@ -120,6 +134,15 @@ def _read(path: str) -> tuple[bytes, os.stat_result]:
         return data, os.fstat(fd)
     finally:
         os.close(fd)
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_ino, a.st_size, a.st_mtime_ns, a.st_ctime_ns) == (
+        b.st_ino,
+        b.st_size,
+        b.st_mtime_ns,
+        b.st_ctime_ns,
+    )
 
 
 def _has_file(remote: Tree, path: str) -> bool:

@@ -14,6 +14,7 @@ from velocity.livepatch.proto import pb
 __all__ = ["PART_BYTES", "needs_deletes_first", "parts"]
 
 PART_BYTES = 4 << 20  # big enough to amortise a round of work, small enough to overlap
+FIRST_PART_BYTES = 256 << 10  # the target starts working sooner
 
 
 def needs_deletes_first(plan: Plan) -> bool:
@@ -31,9 +32,15 @@ def parts(
     part, size = 0, 0
     pending: list[pb.Change] = []
     for change in changes:
+        bytes_ = change.ByteSize()
+        if pending and bytes_ >= PART_BYTES:
+            # A big file goes in a part of its own: the smaller ones before it need not
+            # wait for its transfer.
+            yield _request(pending, base_token, stream_id, part, more=True)
+            part, size, pending = part + 1, 0, []
         pending.append(change)
-        size += change.ByteSize()
-        if size >= PART_BYTES:
+        size += bytes_
+        if size >= (FIRST_PART_BYTES if part == 0 else PART_BYTES):
             yield _request(pending, base_token, stream_id, part, more=True)
             part, size, pending = part + 1, 0, []
     request = _request(pending, base_token, stream_id, part, more=False)

@@ -14,6 +14,7 @@ import stat
 from collections.abc import Callable
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -24,6 +25,7 @@ __all__ = [
     "IGNORE_FILES",
     "HashCache",
     "IgnoreRules",
+    "RecentReads",
     "Tree",
     "load_ignore",
     "scan",
@@ -37,9 +39,55 @@ Tree = dict[str, FileInfo]
 
 
 class HashCache(dict[str, list[int | str]]):
-    """path -> [ino, size, mtime_ns, ctime_ns, sha256 hex]; ``dirty`` once anything was hashed."""
+    """path -> [ino, size, mtime_ns, ctime_ns, sha256 hex]; ``dirty`` once anything was hashed.
+
+    ``recent`` keeps the bytes of the files just hashed, so the encoder that sends them
+    next need not read them again.
+    """
 
     dirty = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recent = RecentReads()
+
+
+class RecentReads:
+    """Bytes of files read while hashing, with their stat right after the read; bounded.
+
+    Each is taken once, by :meth:`take`; what no one took is dropped by :meth:`clear`.
+
+    .. versionadded:: 0.3
+    """
+
+    LIMIT = 128 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[bytes, os.stat_result]] = {}
+        self._bytes = 0
+
+    def fits(self, size: int) -> bool:
+        return self._bytes + size <= self.LIMIT
+
+    def put(self, path: str, data: bytes, st: os.stat_result) -> None:
+        old = self._files.pop(path, None)
+        self._bytes += len(data) - (len(old[0]) if old else 0)
+        self._files[path] = (data, st)
+
+    def take(self, path: str) -> tuple[bytes, os.stat_result] | None:
+        """The bytes read of *path* and the ``fstat`` that vouches for them, if kept."""
+        hit = self._files.pop(path, None)
+        if hit is not None:
+            self._bytes -= len(hit[0])
+        return hit
+
+    def clear(self) -> None:
+        self._files.clear()
+        self._bytes = 0
+
+
+def _stat_key(st: os.stat_result) -> list[int]:
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
 class IgnoreRules:
@@ -180,12 +228,12 @@ def _describe(full: str, path: str, cache: HashCache) -> FileInfo | None:
             return FileInfo(path, digest, 0o777, len(target), target, is_link=True)
         if not stat.S_ISREG(st.st_mode):
             return None
-        key: list[int | str] = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        key: list[int | str] = [*_stat_key(st)]
         hit = cache.get(path)
         if hit is not None and hit[:4] == key:
             digest = bytes.fromhex(str(hit[4]))
         else:
-            digest = _hash(full)
+            digest = _hash(full, path, cache.recent, st.st_size)
             cache[path] = [*key, digest.hex()]
             cache.dirty = True
         return FileInfo(path, digest, stat.S_IMODE(st.st_mode), st.st_size)
@@ -209,9 +257,24 @@ def unchanged_since_scan(
         st = st or os.lstat(os.path.join(src, path))
     except OSError:
         return False
-    return hit[:4] == [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    return hit[:4] == _stat_key(st)
 
 
-def _hash(full: str) -> bytes:
-    with open(full, "rb") as f:
-        return hashlib.file_digest(f, "sha256").digest()
+def _hash(full: str, path: str, recent: RecentReads, size: int) -> bytes:
+    if not recent.fits(size):
+        with open(full, "rb") as f:
+            return hashlib.file_digest(f, "sha256").digest()
+    # Read whole and kept: the encoder sends these very bytes if the file still has the
+    # stat taken after the read (which vouches for them).
+    fd = os.open(full, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) > size:  # it grew since the lstat: hash it all, keep none
+            digest = hashlib.sha256(data)
+            while chunk := os.read(fd, 1 << 20):
+                digest.update(chunk)
+            return digest.digest()
+        recent.put(path, data, os.fstat(fd))
+    finally:
+        os.close(fd)
+    return hashlib.sha256(data).digest()

@@ -137,6 +137,8 @@ class Syncer:
         except BaseException:
             self._local = None  # unsent changes must not hide behind later hints: walk next time
             raise
+        finally:
+            self.hashes.recent.clear()  # the bytes the scan read and the plan did not send
         result.skipped_links = plan.skipped
         result.bytes_sent = self.channel.bytes_sent - sent
         result.bytes_received = self.channel.bytes_received - received
@@ -231,6 +233,7 @@ class Syncer:
                 remote,
                 self._signatures,
                 lambda path, st: unchanged_since_scan(self.src, path, self.hashes, st),
+                self.hashes.recent,
             )
             if needs_deletes_first(plan):
                 self._stream(encoder.changes(others=False), defer_reload=True)

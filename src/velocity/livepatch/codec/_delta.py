@@ -1,19 +1,20 @@
 """rsync-style deltas: block signatures of the old file, copy/literal ops for the new one.
 
 The sender first tries the block that follows the last match (edits rarely move
-the rest of a file), then searches a growing window of offsets with vectorised
-weak checksums, confirming each candidate with the strong hash.
+the rest of a file), then the old block boundaries ahead (an edit in place moves
+nothing), then searches a growing window of offsets with vectorised weak
+checksums, confirming each candidate with the strong hash.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from dataclasses import field
 
 import numpy as np
 import numpy.typing as npt
+from xxhash import xxh3_64_digest
 
 from velocity.livepatch.codec._weak import U32
 from velocity.livepatch.codec._weak import weak_at
@@ -34,6 +35,7 @@ STRONG_BYTES = 8
 _MIN_BLOCK = 512
 _MAX_BLOCK = 1 << 17
 _SCREEN_BITS = 1 << 20
+_ALIGNED_MIN, _ALIGNED_BYTES = 16, 1 << 20  # how far ahead old block boundaries are tried
 
 
 def block_size_for(size: int) -> int:
@@ -45,8 +47,9 @@ def block_size_for(size: int) -> int:
 
 
 def strong(block: bytes | memoryview) -> bytes:
-    # Truncated SHA-256: with SHA-NI it is the fastest hash hashlib offers (2x blake2b).
-    return hashlib.sha256(block).digest()[:STRONG_BYTES]
+    # XXH3-64, as rsync >= 3.2 uses for its block checksums: 7x SHA-256 with SHA-NI. A block
+    # needs no cryptographic hash: the whole file is checked with SHA-256 once it is built.
+    return xxh3_64_digest(block)
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ class _Matcher:
                 self._copy(pos, expect, run)
                 pos, expect = pos + run * self.size, expect + run
                 continue
-            found = self._search(pos)
+            found = self._aligned(pos, expect) or self._search(pos)
             if found is None:
                 break
             pos, block = found
@@ -180,14 +183,23 @@ class _Matcher:
         size, view, strongs, n = self.size, self.view, self.sig.strong, len(self.new)
         count = 0
         while block + count < len(strongs) and pos + size <= n:
-            if (
-                hashlib.sha256(view[pos : pos + size]).digest()[:STRONG_BYTES]
-                != strongs[block + count]
-            ):
+            if xxh3_64_digest(view[pos : pos + size]) != strongs[block + count]:
                 break
             count += 1
             pos += size
         return count
+
+    def _aligned(self, pos: int, block: int) -> tuple[int, int] | None:
+        # An edit in place leaves what follows it where it was: the old block boundaries
+        # ahead are tried first, a hash each, before any rolling search.
+        size, view, strongs, n = self.size, self.view, self.sig.strong, len(self.new)
+        for k in range(1, max(_ALIGNED_MIN, _ALIGNED_BYTES // size) + 1):
+            at = pos + k * size
+            if block + k >= len(strongs) or at + size > n:
+                break
+            if xxh3_64_digest(view[at : at + size]) == strongs[block + k]:
+                return at, block + k
+        return None
 
     def _search(self, pos: int) -> tuple[int, int] | None:
         # Look ahead in windows that double, so a local edit costs a local search.

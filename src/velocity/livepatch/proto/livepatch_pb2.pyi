@@ -385,7 +385,7 @@ class FileSignature(_message.Message):
     weak: _builtins.bytes
     """little-endian uint32 per full block"""
     strong: _builtins.bytes
-    """8 bytes per full block"""
+    """8 bytes per full block: XXH3-64, big-endian (protocol 2)"""
     tail: _builtins.bytes
     """strong hash of the short last block, if any"""
     tail_size: _builtins.int
