@@ -32,7 +32,7 @@ def parts(
     part, size = 0, 0
     pending: list[pb.Change] = []
     for change in changes:
-        bytes_ = change.ByteSize()
+        bytes_ = _size(change)
         if pending and bytes_ >= PART_BYTES:
             # A big file goes in a part of its own: the smaller ones before it need not
             # wait for its transfer.
@@ -46,6 +46,17 @@ def parts(
     request = _request(pending, base_token, stream_id, part, more=False)
     request.batch.defer_reload = defer_reload
     yield request
+
+
+def _size(change: pb.Change) -> int:
+    # About the bytes *change* takes on the wire, for cutting parts. Not ByteSize(): that
+    # costs as much as serialising, about 60 ms for a 50 MB file.
+    kind = change.WhichOneof("op")
+    if kind == "whole":
+        return change.whole.size + 64  # the size before compression: bounds the frame
+    if kind == "delta":
+        return change.delta.literals_size + 12 * len(change.delta.ops) + 64
+    return len(change.path) + 64
 
 
 def _request(
