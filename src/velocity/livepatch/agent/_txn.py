@@ -7,12 +7,15 @@ sending the rest; atomicity is unchanged, since nothing is renamed before commit
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Callable
 from collections.abc import Sequence
 
 from velocity.livepatch.agent import _batch
 from velocity.livepatch.agent import _journal as jr
+from velocity.livepatch.agent._durable import SYNCFS_MIN
+from velocity.livepatch.agent._durable import syncfs
 from velocity.livepatch.agent._ops import Op
 from velocity.livepatch.agent._undo import UndoKeeper
 
@@ -42,6 +45,7 @@ class Transaction:
         self.journal = jr.Journal(batch=uuid.uuid4().hex[:12], token=uuid.uuid4().hex)
         self._seen: dict[tuple[str, ...], bool] = {}
         self._staged: list[_batch.Staged] = []
+        self._writeback: threading.Thread | None = None
         self.open = True
 
     def stage(self, ops: Sequence[Op]) -> int:
@@ -53,8 +57,19 @@ class Transaction:
         except BaseException:
             self.abort()
             raise
+        if len(part) >= SYNCFS_MIN:
+            self._early_writeback()
         self._staged += part
         return len(self._staged)
+
+    def _early_writeback(self) -> None:
+        # The commit's flush waits for every staged byte to reach the disk; writing back
+        # what is staged so far while the next parts arrive leaves it less to wait for.
+        if self._writeback is None or not self._writeback.is_alive():
+            self._writeback = threading.Thread(
+                target=syncfs, args=(self._root_fd,), name="livepatch-writeback", daemon=True
+            )
+            self._writeback.start()
 
     def commit(self) -> str:
         """Flush, rename everything into place, drop the backups; returns the new token."""
