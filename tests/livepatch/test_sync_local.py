@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from velocity.core.errors import VelocityError
 from velocity.livepatch.cli import main
 from velocity.livepatch.client._sync import Syncer
 from velocity.livepatch.client._targets import parse_target
@@ -176,3 +177,15 @@ def test_state_and_ca_stay_out_of_git_status(src, dst, tmp_path, monkeypatch):
     ).stdout
     assert ".velocity" not in status
     assert "?? pkg/app.py" in status
+
+
+def test_an_agent_of_another_protocol_is_refused_in_one_line(
+    src, dst, tmp_path, monkeypatch, snapshot
+):
+    monkeypatch.setattr("velocity.livepatch.client._sync.PROTOCOL_VERSION", 99)
+    with pytest.raises(VelocityError) as caught:
+        Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "state")
+    message = str(caught.value)
+    assert "the agent speaks protocol 2, this livepatch 99" in message
+    assert "\n" not in message
+    assert snapshot(dst) == {}  # nothing was sent

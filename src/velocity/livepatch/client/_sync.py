@@ -206,7 +206,10 @@ class Syncer:
     def _hello(self) -> None:
         reply = self.call(pb.Request(hello=pb.Hello(version=PROTOCOL_VERSION))).hello
         if reply.version != PROTOCOL_VERSION:
-            raise VelocityError(f"{self.target.url}: agent speaks protocol {reply.version}")
+            raise VelocityError(
+                f"{self.target.url}: the agent speaks protocol {reply.version}, this livepatch"
+                f" {PROTOCOL_VERSION}: install the same velocity version on both sides"
+            )
         self.agent_token = reply.token
 
     def _remote(self, result: SyncResult, *, force: bool) -> Tree:
