@@ -132,9 +132,8 @@ def test_the_encoder_sends_the_bytes_the_scan_read(tmp_path: Path, monkeypatch):
         (tmp_path / name).write_bytes(name.encode() * 1000)
     cache = HashCache()
     tree = scan(tmp_path, never, cache)
-    monkeypatch.setattr(
-        "velocity.livepatch.client._encode._read", lambda *a: (_ for _ in ()).throw(AssertionError)
-    )
+    reread = lambda *a: (_ for _ in ()).throw(AssertionError)  # noqa: E731
+    monkeypatch.setattr("velocity.livepatch.client._encode.read_whole", reread)
     changes = _encode(tmp_path, cache, tree)
     for name in ("a.py", "b.py"):
         content = decompress(changes[name].whole.zstd, 10_000)

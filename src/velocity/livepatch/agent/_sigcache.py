@@ -26,14 +26,13 @@ _KEEP = 256
 PRECOMPUTE_MIN = 64 * 1024  # the client sends smaller files whole, never as deltas
 
 
-_LEGACY = ("signatures",)  # protocol 1's, with other block checksums
+_LEGACY = "signatures"  # protocol 1's, with other block checksums
 
 
 class SignatureCache:
     def __init__(self, state_fd: int) -> None:
         self._fd = open_dir(state_fd, (_DIR,), create=True)
-        for name in _LEGACY:
-            _remove_flat_dir(state_fd, name)
+        _remove_flat_dir(state_fd, _LEGACY)
 
     def get(self, sha256: bytes) -> pb.FileSignature | None:
         if len(sha256) != 32:

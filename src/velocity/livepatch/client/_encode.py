@@ -21,6 +21,8 @@ from velocity.livepatch.agent._manifest import FileInfo
 from velocity.livepatch.client._plan import Plan
 from velocity.livepatch.client._scan import RecentReads
 from velocity.livepatch.client._scan import Tree
+from velocity.livepatch.client._scan import read_whole
+from velocity.livepatch.client._scan import stat_key
 from velocity.livepatch.proto import pb
 
 __all__ = ["DELTA_MIN", "Encoder", "signature_from_pb"]
@@ -103,9 +105,9 @@ class Encoder:
         read = self._recent.take(path) if self._recent is not None else None
         if read is not None:
             st = os.lstat(full)  # a file gone or edited since the scan is read again
-            if _same_file(st, read[1]):
+            if stat_key(st) == stat_key(read[1]):
                 return read[0], st
-        return _read(full)
+        return read_whole(full)
 
     def _hash_of(self, info: FileInfo, content: bytes, st: os.stat_result) -> bytes:
         # The hash of what is sent: unless the file is untouched since it was scanned
@@ -117,32 +119,6 @@ class Encoder:
     def _count(self, kind: str, change: pb.Change) -> pb.Change:
         self.counts[kind] += 1
         return change
-
-
-def _read(path: str) -> tuple[bytes, os.stat_result]:
-    # os-level (pathlib's per-call overhead shows at 50,000 files); the fstat comes after
-    # the read, so an unchanged stat vouches for the bytes read.
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        size = os.fstat(fd).st_size
-        data = os.read(fd, size + 1)  # a short read of a regular file is its end
-        if len(data) > size:  # it grew since the fstat
-            chunks = [data]
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data, os.fstat(fd)
-    finally:
-        os.close(fd)
-
-
-def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
-    return (a.st_ino, a.st_size, a.st_mtime_ns, a.st_ctime_ns) == (
-        b.st_ino,
-        b.st_size,
-        b.st_mtime_ns,
-        b.st_ctime_ns,
-    )
 
 
 def _has_file(remote: Tree, path: str) -> bool:

@@ -28,8 +28,10 @@ __all__ = [
     "RecentReads",
     "Tree",
     "load_ignore",
+    "read_whole",
     "scan",
     "scan_paths",
+    "stat_key",
     "unchanged_since_scan",
 ]
 
@@ -86,7 +88,11 @@ class RecentReads:
         self._bytes = 0
 
 
-def _stat_key(st: os.stat_result) -> list[int]:
+def stat_key(st: os.stat_result) -> list[int]:
+    """What must stay the same for a file's hash (or bytes) read earlier to still hold.
+
+    .. versionadded:: 0.3
+    """
     return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
@@ -228,7 +234,7 @@ def _describe(full: str, path: str, cache: HashCache) -> FileInfo | None:
             return FileInfo(path, digest, 0o777, len(target), target, is_link=True)
         if not stat.S_ISREG(st.st_mode):
             return None
-        key: list[int | str] = [*_stat_key(st)]
+        key: list[int | str] = [*stat_key(st)]
         hit = cache.get(path)
         if hit is not None and hit[:4] == key:
             digest = bytes.fromhex(str(hit[4]))
@@ -257,7 +263,7 @@ def unchanged_since_scan(
         st = st or os.lstat(os.path.join(src, path))
     except OSError:
         return False
-    return hit[:4] == _stat_key(st)
+    return hit[:4] == stat_key(st)
 
 
 def _hash(full: str, path: str, recent: RecentReads, size: int) -> bytes:
@@ -266,15 +272,27 @@ def _hash(full: str, path: str, recent: RecentReads, size: int) -> bytes:
             return hashlib.file_digest(f, "sha256").digest()
     # Read whole and kept: the encoder sends these very bytes if the file still has the
     # stat taken after the read (which vouches for them).
-    fd = os.open(full, os.O_RDONLY | os.O_CLOEXEC)
+    data, st = read_whole(full)
+    if len(data) <= size:  # one that grew since the lstat could overrun the bound: not kept
+        recent.put(path, data, st)
+    return hashlib.sha256(data).digest()
+
+
+def read_whole(path: str) -> tuple[bytes, os.stat_result]:
+    """The bytes of the file *path*, and its ``fstat`` after the read (which vouches for them).
+
+    .. versionadded:: 0.3
+    """
+    # os-level (pathlib's per-call overhead shows at 50,000 files).
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        data = os.read(fd, size + 1)
-        if len(data) > size:  # it grew since the lstat: hash it all, keep none
-            digest = hashlib.sha256(data)
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)  # a short read of a regular file is its end
+        if len(data) > size:  # it grew since the fstat
+            chunks = [data]
             while chunk := os.read(fd, 1 << 20):
-                digest.update(chunk)
-            return digest.digest()
-        recent.put(path, data, os.fstat(fd))
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data, os.fstat(fd)
     finally:
         os.close(fd)
-    return hashlib.sha256(data).digest()
