@@ -17,6 +17,7 @@ from velocity.livepatch.agent._convert import delta_to_pb
 from velocity.livepatch.agent._convert import signature_from_pb
 from velocity.livepatch.agent._convert import signature_to_pb
 from velocity.livepatch.agent._service import Service
+from velocity.livepatch.client import _encode
 from velocity.livepatch.client import _parts
 from velocity.livepatch.client._sync import AgentError
 from velocity.livepatch.client._sync import Syncer
@@ -143,9 +144,92 @@ def test_big_files_go_last_in_parts_of_their_own(tmp_path, monkeypatch, snapshot
         sent = spy_parts(monkeypatch, syncer)
         assert syncer.sync().counts == {"whole": 21}
     parts = [paths for r in sent[-1] if (paths := [c.path for c in r.batch.changes])]
-    assert parts[-1] == ["a_big.bin"]
-    assert sorted(p for part in parts[:-1] for p in part) == sorted(f"z/f{i}" for i in range(20))
+    # 5 MiB: a first piece of 4 MiB and the rest, each in a part of its own.
+    assert parts[-2:] == [["a_big.bin"], ["a_big.bin"]]
+    assert sorted(p for part in parts[:-2] for p in part) == sorted(f"z/f{i}" for i in range(20))
     assert snapshot(dst) == snapshot(src)
+
+
+def pieces(path: str, data: bytes, size: int) -> list[pb.Change]:
+    """*data* as a whole with ``more`` and appends of *size* bytes, as the client sends it."""
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    first = pb.Change(path=path, sha256=hashlib.sha256(data).digest())
+    first.whole.zstd, first.whole.size = codec.compress(chunks[0]), len(chunks[0])
+    first.whole.more = len(chunks) > 1
+    changes = [first]
+    for n, chunk in enumerate(chunks[1:], start=2):
+        change = pb.Change(path=path)
+        change.append.zstd, change.append.size = codec.compress(chunk), len(chunk)
+        change.append.more = n < len(chunks)
+        changes.append(change)
+    return changes
+
+
+def test_a_big_file_goes_in_pieces_written_as_they_come(tmp_path, monkeypatch, snapshot):
+    monkeypatch.setattr(_encode, "PIECE_BYTES", 1 << 20)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    (src / "big.bin").write_bytes(os.urandom((3 << 20) + 5))
+    (src / "small").write_bytes(b"s")
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "state") as syncer:
+        sent = spy_parts(monkeypatch, syncer)
+        assert syncer.sync().counts == {"whole": 2}
+    changes = [c for r in sent[-1] for c in r.batch.changes if c.path == "big.bin"]
+    assert [c.WhichOneof("op") for c in changes] == ["whole", "append", "append", "append"]
+    sizes = [len(r.batch.changes) for r in sent[-1]]
+    assert sizes in ([1] * 5, [1] * 5 + [0])  # one piece a part (and the end of the batch)
+    assert [c.append.more for c in changes[1:]] == [True, True, False]
+    assert snapshot(dst) == snapshot(src)
+
+
+def test_pieces_in_one_part_and_across_parts(service, root):
+    data = os.urandom(10_000)
+    changes = pieces("p/big", data, 3000)
+    assert service.handle(part(0, changes[:2], more=True)).batch.changed == 1
+    assert not (root / "p/big").exists()
+    assert service.handle(part(1, changes[2:], more=False)).batch.token
+    assert (root / "p/big").read_bytes() == data
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [
+        ("a piece changed on the way", "invalid"),
+        ("the batch ends before the last piece", "invalid"),
+        ("a piece of a file never begun", "invalid"),
+        ("a piece after the last one", "invalid"),
+        ("pieces without the file's hash", "invalid"),
+        ("a piece bigger than it says", "invalid"),
+    ],
+)
+def test_bad_pieces_drop_the_whole_batch(service, root, snapshot, case, code):
+    (root / "keep").write_bytes(b"old")
+    before = snapshot(root)
+    data = os.urandom(9000)
+    changes = [whole("keep", b"new"), *pieces("big", data, 3000)]
+    if case == "a piece changed on the way":
+        changes[2].append.zstd = codec.compress(b"x" * 3000)
+    elif case == "the batch ends before the last piece":
+        del changes[-1]
+    elif case == "a piece of a file never begun":
+        changes[2].path = "other"
+    elif case == "a piece after the last one":
+        changes.append(changes[-1])
+    elif case == "pieces without the file's hash":
+        changes[1].ClearField("sha256")
+    else:
+        changes[2].append.size = 10
+    first = service.handle(part(0, changes[:2], more=True))
+    last = service.handle(part(1, changes[2:], more=False))
+    if case == "pieces without the file's hash":
+        assert first.error.code == code  # refused at the first piece
+    else:
+        assert first.batch.changed == 2
+    assert last.error.code == code
+    assert snapshot(root) == before
+    leftovers = [p.name for p in root.rglob("*") if p.name.startswith(".~lp")]
+    assert leftovers == []
 
 
 def test_stream_error_is_reported(tmp_path, monkeypatch):
@@ -266,3 +350,26 @@ def test_signatures_of_protocol_1_are_dropped(root):
         "lock",
         "signatures-v2",
     ]
+
+
+def test_kill_9_between_pieces_keeps_the_old_file(root, snapshot):
+    (root / "big").write_bytes(b"old content")
+    before = snapshot(root)
+    data = os.urandom(9000)
+    changes = pieces("big", data, 3000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "velocity.livepatch.agent", "stdio", "--root", str(root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    for n, change in enumerate(changes[:2]):
+        write_frame(proc.stdin, part(n, [change], more=True))
+        assert read_frame(proc.stdout, pb.Response()).batch.changed == 1
+    assert any(p.name.startswith(".~lp") for p in root.iterdir())  # the temp file grows
+    proc.kill()
+    proc.wait(timeout=10)
+    for stream in (proc.stdin, proc.stdout):
+        stream.close()
+    Engine(root).close()  # recovers
+    assert snapshot(root) == before
+    assert not any(p.name.startswith(".~lp") for p in root.iterdir())

@@ -12,6 +12,7 @@ from velocity.core.errors import VelocityError
 from velocity.livepatch.cli import main
 from velocity.livepatch.client._sync import Syncer
 from velocity.livepatch.client._targets import parse_target
+from velocity.livepatch.proto import PROTOCOL_VERSION
 
 
 @pytest.fixture
@@ -186,6 +187,6 @@ def test_an_agent_of_another_protocol_is_refused_in_one_line(
     with pytest.raises(VelocityError) as caught:
         Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "state")
     message = str(caught.value)
-    assert "the agent speaks protocol 2, this livepatch 99" in message
+    assert f"the agent speaks protocol {PROTOCOL_VERSION}, this livepatch 99" in message
     assert "\n" not in message
     assert snapshot(dst) == {}  # nothing was sent

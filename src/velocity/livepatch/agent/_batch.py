@@ -25,6 +25,7 @@ from velocity.livepatch.agent._ops import Op
 from velocity.livepatch.agent._ops import Patch
 from velocity.livepatch.agent._ops import Put
 from velocity.livepatch.agent._ops import Symlink
+from velocity.livepatch.agent._patch import write_all
 from velocity.livepatch.agent._patch import write_patched
 from velocity.livepatch.agent._paths import DirCache
 from velocity.livepatch.agent._paths import PathError
@@ -33,12 +34,11 @@ from velocity.livepatch.agent._paths import check_replaceable
 from velocity.livepatch.agent._paths import lstat_at
 from velocity.livepatch.agent._paths import split_path
 
-__all__ = ["Staged", "commit", "flush_staged", "plan", "stage"]
+__all__ = ["Staged", "append", "commit", "flush_staged", "plan", "stage"]
 
 # Read-write: a Patch is hashed through a mapping of what was written.
 _CREATE = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 Reader = Callable[[str], bytes]
-_WRITE_CHUNK = 1 << 20
 
 
 @dataclass
@@ -48,25 +48,22 @@ class Staged:
 
 
 def plan(
-    root_fd: int, ops: Sequence[Op], journal: jr.Journal, seen: dict[tuple[str, ...], bool]
+    dirs: DirCache, ops: Sequence[Op], journal: jr.Journal, seen: dict[tuple[str, ...], bool]
 ) -> tuple[list[Staged], list[tuple[str, ...]]]:
     """Validate *ops* (one more part of a batch) and add them to the journal.
 
-    Nothing on disk changes. *seen* carries the paths of earlier parts.
+    Nothing on disk changes. *seen* carries the paths of earlier parts; *dirs* the
+    directories opened for them (a batch keeps one cache for all its parts).
 
     :returns: the staged items and the directories to create for them.
     """
     mkdirs: set[tuple[str, ...]] = set()
     staged: list[Staged] = []
     first = len(journal.entries)
-    dirs = DirCache(root_fd)
-    try:
-        for i, op in enumerate(ops, start=first):
-            item = _plan_one(dirs, op, journal.batch, i, seen, mkdirs)
-            if item is not None:
-                staged.append(item)
-    finally:
-        dirs.close()
+    for i, op in enumerate(ops, start=first):
+        item = _plan_one(dirs, op, journal.batch, i, seen, mkdirs)
+        if item is not None:
+            staged.append(item)
     new_dirs = sorted(mkdirs, key=len)
     journal.mkdirs += [list(p) for p in new_dirs]
     journal.entries += [s.entry for s in staged]
@@ -131,18 +128,27 @@ def _lstat(
     raise PathError("the root itself is gone")  # pragma: no cover
 
 
-def stage(root_fd: int, staged: list[Staged], mkdirs: list[tuple[str, ...]], read: Reader) -> None:
+def stage(
+    dirs: DirCache, staged: list[Staged], mkdirs: list[tuple[str, ...]], read: Reader
+) -> None:
     """Create new directories and write every temp file (unflushed: see :func:`flush_staged`)."""
-    dirs = DirCache(root_fd)
+    for parts in mkdirs:
+        dirs.get(parts, create=True)
+    for item in staged:
+        fd = _stage_one(dirs.get(tuple(item.entry.dir)), item, read)
+        if fd is not None:
+            os.close(fd)
+
+
+def append(dirs: DirCache, item: Staged, data: bytes) -> None:
+    """Write *data* at the end of *item*'s temp file (a file sent in pieces)."""
+    assert item.entry.tmp is not None
+    flags = os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(item.entry.tmp, flags, dir_fd=dirs.get(tuple(item.entry.dir)))
     try:
-        for parts in mkdirs:
-            dirs.get(parts, create=True)
-        for item in staged:
-            fd = _stage_one(dirs.get(tuple(item.entry.dir)), item, read)
-            if fd is not None:
-                os.close(fd)
+        write_all(fd, data)
     finally:
-        dirs.close()
+        os.close(fd)
 
 
 def flush_staged(root_fd: int, staged: list[Staged]) -> None:
@@ -197,11 +203,7 @@ def _stage_one(d: int, item: Staged, read: Reader) -> int | None:
     try:
         if isinstance(op, Patch):
             write_patched(d, item.entry.name, op, fd)  # the current file: the delta's basis
-        with memoryview(content) as view:
-            # 1 MiB writes: one huge write(2) of a big file runs several times slower here.
-            written = 0
-            while written < len(view):
-                written += os.write(fd, view[written : written + _WRITE_CHUNK])
+        write_all(fd, content)
         if not _exact_on_create(bits):
             os.fchmod(fd, bits)
     except BaseException:

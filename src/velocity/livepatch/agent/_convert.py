@@ -32,7 +32,8 @@ Reader = Callable[[str], bytes]
 
 
 def to_ops(changes: Iterable[pb.Change], read: Reader) -> list[Op]:
-    """Decode *changes*; *read* fetches a file's current content (for deltas and copies)."""
+    """Decode *changes* (no appends: see ``BatchReceiver``); *read* fetches a file's
+    current content (for deltas and copies)."""
     return [_to_op(change, read) for change in changes]
 
 
@@ -57,7 +58,9 @@ def _to_op(change: pb.Change, read: Reader) -> Op:
         content = read(change.copy_from)
     else:
         raise ValueError(f"change of {path!r} has no operation")
-    if change.sha256 and hashlib.sha256(content).digest() != change.sha256:
+    # A file in pieces is checked once its last piece is in (see _receiver).
+    piecewise = kind == "whole" and change.whole.more
+    if change.sha256 and not piecewise and hashlib.sha256(content).digest() != change.sha256:
         raise ValueError(f"content of {path!r} does not match its hash")
     return Put(path, content, change.mode or 0o644)
 

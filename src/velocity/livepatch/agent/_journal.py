@@ -71,20 +71,28 @@ class Journal:
     token: str
     state: str = STAGING
     mkdirs: list[list[str]] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)  # appended to, never changed
+    # The JSON of entries[:encoded], in pieces: a batch in parts rewrites its journal
+    # after each part, and encodes each entry once.
+    _json: list[str] = field(default_factory=list, repr=False, compare=False)
+    _encoded: int = field(default=0, repr=False, compare=False)
 
 
 def write_journal(state_fd: int, journal: Journal, state: str, *, durable: bool = True) -> None:
     journal.state = state
-    # By hand: dataclasses.asdict deep-copies, which costs more than the I/O for big batches.
-    record = {
+    if journal._encoded < len(journal.entries):
+        # By hand: dataclasses.asdict deep-copies, which costs more than the I/O.
+        new = [[e.dir, e.name, e.tmp, e.bak] for e in journal.entries[journal._encoded :]]
+        journal._json.append(json.dumps(new)[1:-1])
+        journal._encoded = len(journal.entries)
+    head = {
         "token": journal.token,  # first: read_token reads only the head of a big journal
         "batch": journal.batch,
         "state": journal.state,
         "mkdirs": journal.mkdirs,
-        "entries": [[e.dir, e.name, e.tmp, e.bak] for e in journal.entries],
     }
-    data = json.dumps(record).encode()
+    entries = ", ".join(journal._json)
+    data = f'{json.dumps(head)[:-1]}, "entries": [{entries}]}}'.encode()
     write_small(state_fd, JOURNAL, data, durable=durable)
 
 

@@ -17,9 +17,13 @@ from velocity.livepatch.agent import _journal as jr
 from velocity.livepatch.agent._durable import SYNCFS_MIN
 from velocity.livepatch.agent._durable import syncfs
 from velocity.livepatch.agent._ops import Op
+from velocity.livepatch.agent._ops import Put
+from velocity.livepatch.agent._paths import DirCache
 from velocity.livepatch.agent._undo import UndoKeeper
 
-__all__ = ["Transaction"]
+__all__ = ["WRITEBACK_BYTES", "Transaction"]
+
+WRITEBACK_BYTES = 16 << 20  # appended to a big file, then its write-back starts meanwhile
 
 
 class Transaction:
@@ -42,25 +46,45 @@ class Transaction:
         self._keep_undo = keep_undo
         self._stack = contextlib.ExitStack()
         self._stack.enter_context(lock)
+        # The directories of every part, opened once (closed with the transaction).
+        self._dirs = self._stack.enter_context(contextlib.closing(DirCache(root_fd)))
         self.journal = jr.Journal(batch=uuid.uuid4().hex[:12], token=uuid.uuid4().hex)
         self._seen: dict[tuple[str, ...], bool] = {}
         self._staged: list[_batch.Staged] = []
+        self._puts: dict[str, _batch.Staged] = {}  # the files staged, for appends
+        self._unflushed = 0  # bytes appended since the last early write-back began
         self._writeback: threading.Thread | None = None
         self.open = True
 
     def stage(self, ops: Sequence[Op]) -> int:
         """Validate and write *ops* as temp files; returns how many entries the batch has."""
         try:
-            part, mkdirs = _batch.plan(self._root_fd, ops, self.journal, self._seen)
+            part, mkdirs = _batch.plan(self._dirs, ops, self.journal, self._seen)
             jr.write_journal(self._state_fd, self.journal, jr.STAGING, durable=False)
-            _batch.stage(self._root_fd, part, mkdirs, self._read)
+            _batch.stage(self._dirs, part, mkdirs, self._read)
         except BaseException:
             self.abort()
             raise
         if len(part) >= SYNCFS_MIN:
             self._early_writeback()
         self._staged += part
+        self._puts.update((s.op.path, s) for s in part if isinstance(s.op, Put))
         return len(self._staged)
+
+    def append(self, path: str, data: bytes) -> None:
+        """Write *data* at the end of the temp file of *path*, a file this batch puts."""
+        item = self._puts.get(path)
+        if item is None:
+            raise ValueError(f"{path!r} is not a file this batch writes")
+        try:
+            _batch.append(self._dirs, item, data)
+        except BaseException:
+            self.abort()
+            raise
+        self._unflushed += len(data)
+        if self._unflushed >= WRITEBACK_BYTES:
+            self._unflushed = 0
+            self._early_writeback()
 
     def _early_writeback(self) -> None:
         # The commit's flush waits for every staged byte to reach the disk; writing back

@@ -25,10 +25,11 @@ from velocity.livepatch.client._scan import read_whole
 from velocity.livepatch.client._scan import stat_key
 from velocity.livepatch.proto import pb
 
-__all__ = ["DELTA_MIN", "Encoder", "signature_from_pb"]
+__all__ = ["DELTA_MIN", "PIECE_BYTES", "Encoder", "signature_from_pb"]
 
 DELTA_MIN = 64 * 1024  # below this a whole zstd file is as small and costs no round trip
 LATE_SIZE = 1 << 20  # files this big are sent after the others
+PIECE_BYTES = 4 << 20  # bigger files go in pieces of this size, each in a part of its own
 Signatures = Callable[[list[pb.FileRef]], list[pb.FileSignature]]
 
 
@@ -99,6 +100,8 @@ class Encoder:
             kind, change = _content_change(info.path, content, digest, self._sigs.get(info.path))
             change.mode, change.sha256 = info.mode, digest
             yield self._count(kind, change)
+            if kind == "whole" and change.whole.more:
+                yield from _pieces(info.path, content)
 
     def _read(self, path: str) -> tuple[bytes, os.stat_result]:
         full = os.path.join(self.src, path)
@@ -141,8 +144,23 @@ def _content_change(
             return "delta", pb.Change(path=path, delta=delta_to_pb(delta, basis[0]))
     # Filled in place: a sub-message given to a constructor is copied, slowly when big.
     change = pb.Change(path=path)
-    change.whole.zstd, change.whole.size = codec.compress(content), len(content)
+    with memoryview(content) as view:
+        first = view[:PIECE_BYTES]
+        change.whole.zstd, change.whole.size = codec.compress(first), len(first)
+    change.whole.more = len(content) > PIECE_BYTES
     return "whole", change
+
+
+def _pieces(path: str, content: bytes) -> Iterator[pb.Change]:
+    # The rest of a big file after its first piece: each is compressed, sent and written
+    # on the target while the next is being compressed.
+    with memoryview(content) as view:
+        for at in range(PIECE_BYTES, len(content), PIECE_BYTES):
+            piece = view[at : at + PIECE_BYTES]
+            change = pb.Change(path=path)
+            change.append.zstd, change.append.size = codec.compress(piece), len(piece)
+            change.append.more = at + PIECE_BYTES < len(content)
+            yield change
 
 
 class _Signatures:

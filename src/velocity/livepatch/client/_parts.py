@@ -33,19 +33,26 @@ def parts(
     pending: list[pb.Change] = []
     for change in changes:
         bytes_ = _size(change)
-        if pending and bytes_ >= PART_BYTES:
-            # A big file goes in a part of its own: the smaller ones before it need not
-            # wait for its transfer.
+        alone = bytes_ >= PART_BYTES or _is_piece(change)
+        if pending and alone:
+            # A big file, or a piece of one, goes in a part of its own: the smaller ones
+            # before it need not wait for its transfer, and each piece is written on the
+            # target while the next is compressed and sent.
             yield _request(pending, base_token, stream_id, part, more=True)
             part, size, pending = part + 1, 0, []
         pending.append(change)
         size += bytes_
-        if size >= (FIRST_PART_BYTES if part == 0 else PART_BYTES):
+        if alone or size >= (FIRST_PART_BYTES if part == 0 else PART_BYTES):
             yield _request(pending, base_token, stream_id, part, more=True)
             part, size, pending = part + 1, 0, []
     request = _request(pending, base_token, stream_id, part, more=False)
     request.batch.defer_reload = defer_reload
     yield request
+
+
+def _is_piece(change: pb.Change) -> bool:
+    kind = change.WhichOneof("op")
+    return kind == "append" or (kind == "whole" and change.whole.more)
 
 
 def _size(change: pb.Change) -> int:
@@ -54,6 +61,8 @@ def _size(change: pb.Change) -> int:
     kind = change.WhichOneof("op")
     if kind == "whole":
         return change.whole.size + 64  # the size before compression: bounds the frame
+    if kind == "append":
+        return change.append.size + 64
     if kind == "delta":
         return change.delta.literals_size + 12 * len(change.delta.ops) + 64
     return len(change.path) + 64

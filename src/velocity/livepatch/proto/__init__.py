@@ -6,4 +6,5 @@ from velocity.livepatch.proto import livepatch_pb2 as pb
 
 __all__ = ["PROTOCOL_VERSION", "pb"]
 
-PROTOCOL_VERSION = 2  # 2: block checksums are XXH3-64 (were truncated SHA-256)
+# 2: block checksums are XXH3-64 (were truncated SHA-256). 3: big files go in pieces.
+PROTOCOL_VERSION = 3

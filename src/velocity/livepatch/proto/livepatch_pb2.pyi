@@ -514,6 +514,7 @@ class Change(_message.Message):
     DELETE_FIELD_NUMBER: _builtins.int
     CHMOD_FIELD_NUMBER: _builtins.int
     COPY_FROM_FIELD_NUMBER: _builtins.int
+    APPEND_FIELD_NUMBER: _builtins.int
     MODE_FIELD_NUMBER: _builtins.int
     SHA256_FIELD_NUMBER: _builtins.int
     path: _builtins.str
@@ -528,6 +529,12 @@ class Change(_message.Message):
     def whole(self) -> Global___Whole: ...
     @_builtins.property
     def delta(self) -> Global___DeltaData: ...
+    @_builtins.property
+    def append(self) -> Global___Whole:
+        """Protocol 3: more of the file *path* that a whole with more set began earlier in
+        this batch (in this part or an earlier one), appended in order.
+        """
+
     def __init__(
         self,
         *,
@@ -538,10 +545,13 @@ class Change(_message.Message):
         delete: _builtins.bool = ...,
         chmod: _builtins.int = ...,
         copy_from: _builtins.str = ...,
+        append: Global___Whole | None = ...,
         mode: _builtins.int = ...,
         sha256: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal[
+        "append",
+        b"append",
         "chmod",
         b"chmod",
         "copy_from",
@@ -559,6 +569,8 @@ class Change(_message.Message):
     ]
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal[
+        "append",
+        b"append",
         "chmod",
         b"chmod",
         "copy_from",
@@ -582,7 +594,7 @@ class Change(_message.Message):
     ]
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_op: _TypeAlias = _typing.Literal[
-        "whole", "delta", "symlink", "delete", "chmod", "copy_from"
+        "whole", "delta", "symlink", "delete", "chmod", "copy_from", "append"
     ]
     _WhichOneofArgType_op: _TypeAlias = _typing.Literal["op", b"op"]
     def WhichOneof(self, oneof_group: _WhichOneofArgType_op) -> _WhichOneofReturnType_op | None: ...
@@ -595,17 +607,26 @@ class Whole(_message.Message):
 
     ZSTD_FIELD_NUMBER: _builtins.int
     SIZE_FIELD_NUMBER: _builtins.int
+    MORE_FIELD_NUMBER: _builtins.int
     zstd: _builtins.bytes
     size: _builtins.int
+    """of this piece, uncompressed"""
+    more: _builtins.bool
+    """Protocol 3: appends follow (a big file goes in pieces, each written as it arrives);
+    the change's sha256 is then that of the whole file, checked after the last piece.
+    """
     def __init__(
         self,
         *,
         zstd: _builtins.bytes = ...,
         size: _builtins.int = ...,
+        more: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["size", b"size", "zstd", b"zstd"]
+    _ClearFieldArgType: _TypeAlias = _typing.Literal[
+        "more", b"more", "size", b"size", "zstd", b"zstd"
+    ]
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
