@@ -19,6 +19,7 @@ from velocity.livepatch.agent._convert import signature_to_pb
 from velocity.livepatch.agent._service import Service
 from velocity.livepatch.client import _encode
 from velocity.livepatch.client import _parts
+from velocity.livepatch.client import _sync
 from velocity.livepatch.client._sync import AgentError
 from velocity.livepatch.client._sync import Syncer
 from velocity.livepatch.client._targets import parse_target
@@ -256,6 +257,8 @@ def test_file_vanishing_mid_stream_fails_cleanly_and_the_channel_stays_usable(
     dst.mkdir()
     for i in range(10):
         (src / f"f{i}").write_bytes(os.urandom(500))
+    for root in (src, dst):  # a target that is not empty: the sync plans before it sends
+        (root / "keep").write_bytes(b"k")
     with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "s") as syncer:
         original = syncer._scan
 
@@ -267,7 +270,7 @@ def test_file_vanishing_mid_stream_fails_cleanly_and_the_channel_stays_usable(
         monkeypatch.setattr(syncer, "_scan", scan_then_delete)
         with pytest.raises(VelocityError, match="changed while syncing"):
             syncer.sync()
-        assert snapshot(dst) == {}
+        assert snapshot(dst) == {"keep": ("file", b"k", 0o644)}
         monkeypatch.undo()
         assert syncer.sync().counts == {"whole": 9}
     assert snapshot(dst) == snapshot(src)
@@ -278,6 +281,8 @@ def test_file_edited_between_scan_and_send_is_sent_as_read(tmp_path, monkeypatch
     src.mkdir()
     dst.mkdir()
     (src / "f").write_text("scanned")
+    for root in (src, dst):  # a target that is not empty: the sync plans before it sends
+        (root / "keep").write_bytes(b"k")
     with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "s") as syncer:
         original = syncer._scan
 
@@ -292,6 +297,93 @@ def test_file_edited_between_scan_and_send_is_sent_as_read(tmp_path, monkeypatch
         monkeypatch.undo()
         assert syncer.sync().counts == {"whole": 1}  # the remembered hash was the scanned one
         assert syncer.sync().changed == 0
+
+
+def watch_walk(monkeypatch, on_file=None) -> dict:
+    """Wrap the walk of an empty target's first sync: records whether it is done, and calls
+    *on_file* with the number and path of each file it yields."""
+    state = {"done": False, "files": 0}
+    original = _sync.walk
+
+    def walk(*args):
+        for info in original(*args):
+            state["files"] += 1
+            if on_file is not None:
+                on_file(state["files"], info.path)
+            yield info
+        state["done"] = True
+
+    monkeypatch.setattr(_sync, "walk", walk)
+    return state
+
+
+def test_an_empty_target_gets_files_while_the_walk_goes_on(tmp_path, monkeypatch, snapshot):
+    monkeypatch.setattr(_parts, "FIRST_PART_BYTES", 600)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    (src / "d").mkdir(parents=True)
+    dst.mkdir()
+    for i in range(10):
+        (src / f"d/f{i}").write_bytes(os.urandom(500))
+    (src / "big.bin").write_bytes(os.urandom(2 << 20))  # sent after the small ones
+    (src / "link").symlink_to("d/f1")
+    (src / "out").symlink_to("/etc/passwd")  # skipped, as a planned sync skips it
+    walked = watch_walk(monkeypatch)
+    parts_sent = []
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "s") as syncer:
+        original = syncer.channel.call_many
+
+        def spy(requests):
+            for request in requests:
+                parts_sent.append(([c.path for c in request.batch.changes], walked["done"]))
+                yield request
+
+        monkeypatch.setattr(syncer.channel, "call_many", lambda r: original(spy(r)))
+        result = syncer.sync()
+        assert result.counts == {"whole": 11, "link": 1}
+        assert result.skipped_links == ["out"]
+        assert syncer.sync().changed == 0  # what it remembers is what the target holds
+    assert parts_sent[0][1] is False  # the first part went out before the walk was done
+    order = [path for paths, _ in parts_sent for path in paths]
+    assert order[-2:] == ["big.bin", "link"]
+    assert sorted(order[:-2]) == sorted(f"d/f{i}" for i in range(10))
+    expected = snapshot(src)
+    del expected["out"]
+    assert snapshot(dst) == expected
+
+
+def test_an_empty_target_stays_empty_when_a_file_vanishes_mid_walk(tmp_path, monkeypatch, snapshot):
+    monkeypatch.setattr(_parts, "FIRST_PART_BYTES", 600)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    for i in range(10):
+        (src / f"f{i}").write_bytes(os.urandom(500))
+
+    def delete_fifth(n: int, path: str) -> None:
+        if n == 5:  # found by the walk, gone before the encoder reads it
+            (src / path).unlink()
+
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "s") as syncer:
+        watch_walk(monkeypatch, delete_fifth)
+        with pytest.raises(VelocityError, match="changed while syncing"):
+            syncer.sync()
+        assert snapshot(dst) == {}
+        monkeypatch.undo()
+        assert syncer.sync().counts == {"whole": 9}
+    assert snapshot(dst) == snapshot(src)
+
+
+def test_a_first_sync_plans_when_the_target_is_not_empty(tmp_path, monkeypatch):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    (src / "a").write_bytes(b"a")
+    (dst / "stale").write_bytes(b"s")
+    walked = watch_walk(monkeypatch)
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "s") as syncer:
+        assert syncer.sync().counts == {"whole": 1, "delete": 1}
+    assert walked["files"] == 0  # the planned path: a scan, then the plan
+    assert sorted(p.name for p in dst.iterdir() if not p.name.startswith(".")) == ["a"]
 
 
 def test_a_delta_leaves_the_new_signature_ready(root):

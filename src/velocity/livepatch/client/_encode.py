@@ -10,6 +10,7 @@ import collections
 import hashlib
 import os
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from velocity.livepatch.client._scan import read_whole
 from velocity.livepatch.client._scan import stat_key
 from velocity.livepatch.proto import pb
 
-__all__ = ["DELTA_MIN", "PIECE_BYTES", "Encoder", "signature_from_pb"]
+__all__ = ["DELTA_MIN", "LATE_SIZE", "PIECE_BYTES", "Encoder", "signature_from_pb"]
 
 DELTA_MIN = 64 * 1024  # below this a whole zstd file is as small and costs no round trip
 LATE_SIZE = 1 << 20  # files this big are sent after the others
@@ -47,8 +48,12 @@ class Encoder:
         signatures: Signatures,
         unchanged: Callable[[str, os.stat_result], bool] | None = None,
         recent: RecentReads | None = None,
+        puts: Iterable[FileInfo] | None = None,
     ) -> None:
         self.plan, self.src, self._unchanged, self._recent = plan, src, unchanged, recent
+        # The files to send, in order, when they are produced as they are found (a walk
+        # for an empty target): then plan.puts is not read here.
+        self._stream = puts
         self.counts = {"whole": 0, "delta": 0, "copy": 0, "link": 0, "chmod": 0, "delete": 0}
         wanted = [
             f
@@ -83,7 +88,10 @@ class Encoder:
     def _puts(self) -> Iterator[pb.Change]:
         # Small files first: the target starts creating them (the slow part of a big
         # sync) while the big ones are still being read, compressed and sent.
-        for info in sorted(self.plan.puts, key=lambda f: f.size >= LATE_SIZE):
+        ordered = self._stream
+        if ordered is None:
+            ordered = sorted(self.plan.puts, key=lambda f: f.size >= LATE_SIZE)
+        for info in ordered:
             source = self.plan.copies.get(info.path)
             if source is not None:
                 change = pb.Change(path=info.path, copy_from=source, sha256=info.sha256)

@@ -12,7 +12,7 @@ from velocity.livepatch.agent._paths import PathError
 from velocity.livepatch.agent._paths import check_link_target
 from velocity.livepatch.client._scan import Tree
 
-__all__ = ["Plan", "make_plan"]
+__all__ = ["Plan", "add_content", "make_plan"]
 
 
 @dataclass
@@ -50,7 +50,7 @@ def make_plan(
             if theirs is not None and not ignored(path):
                 plan.deletes.append(path)
         elif theirs is None or theirs.is_link != mine.is_link or theirs.sha256 != mine.sha256:
-            _add_content(plan, mine)
+            add_content(plan, mine)
         elif not mine.is_link and theirs.mode != mine.mode:
             plan.chmods.append(mine)
     # Only a path the target lacks can be a rename or copy; edits skip the index.
@@ -64,7 +64,8 @@ def make_plan(
     return plan
 
 
-def _add_content(plan: Plan, mine: FileInfo) -> None:
+def add_content(plan: Plan, mine: FileInfo) -> None:
+    """Add *mine* to send: a file, a symlink, or a symlink skipped for pointing out."""
     if not mine.is_link:
         plan.puts.append(mine)
         return

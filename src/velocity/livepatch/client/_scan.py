@@ -15,6 +15,7 @@ import re
 import stat
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "scan_paths",
     "stat_key",
     "unchanged_since_scan",
+    "walk",
 ]
 
 IGNORE_FILES = (".gitignore", ".dockerignore", ".livepatchignore")
@@ -184,21 +186,33 @@ def scan(src: Path, ignored: Callable[[str], bool], cache: HashCache | None = No
 
     .. versionadded:: 0.1
     """
-    tree: Tree = {}
+    return {info.path: info for info in walk(src, ignored, cache)}
+
+
+def walk(
+    src: Path, ignored: Callable[[str], bool], cache: HashCache | None = None
+) -> Iterator[FileInfo]:
+    """What :func:`scan` finds, as it is found; big files (hashed meanwhile) come last.
+
+    .. versionadded:: 0.3
+    """
     cache = HashCache() if cache is None else cache
-    with _BigFiles(cache, tree) as big:
-        _scan_dir(os.fspath(src), "", ignored, cache, tree, big)
-    return tree
+    big = _BigFiles(cache)
+    try:
+        yield from _walk_dir(os.fspath(src), "", ignored, cache, big)
+        yield from big.results()
+    finally:
+        big.close()
 
 
 class _BigFiles:
     """Big files are read and hashed on a thread of their own while the walk goes on
-    (both leave the GIL); their hashes are filled in when the walk is done."""
+    (both leave the GIL); they are described once the walk is done."""
 
     MIN = 4 << 20
 
-    def __init__(self, cache: HashCache, tree: Tree) -> None:
-        self._cache, self._tree = cache, tree
+    def __init__(self, cache: HashCache) -> None:
+        self._cache = cache
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._pending: list[tuple[FileInfo, list[int | str], concurrent.futures.Future[_Read]]] = []
 
@@ -208,34 +222,26 @@ class _BigFiles:
         keep = self._cache.recent.fits(info.size)
         self._pending.append((info, key, self._pool.submit(_read_hash, full, keep, info.size)))
 
-    def __enter__(self) -> _BigFiles:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is None:
-            return
-        self._pool.shutdown(wait=True)
+    def results(self) -> Iterator[FileInfo]:
         for info, key, future in self._pending:
             try:
                 digest, kept = future.result()
             except FileNotFoundError:
-                self._tree.pop(info.path, None)  # removed while we walked
-                continue
+                continue  # removed while we walked
             if kept is not None and self._cache.recent.fits(len(kept[0])):
                 self._cache.recent.put(info.path, *kept)
-            self._tree[info.path] = dataclasses.replace(info, sha256=digest)
             self._cache[info.path] = [*key, digest.hex()]
             self._cache.dirty = True
+            yield dataclasses.replace(info, sha256=digest)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _scan_dir(
-    top: str,
-    prefix: str,
-    ignored: Callable[[str], bool],
-    cache: HashCache,
-    tree: Tree,
-    big: _BigFiles | None = None,
-) -> None:
+def _walk_dir(
+    top: str, prefix: str, ignored: Callable[[str], bool], cache: HashCache, big: _BigFiles
+) -> Iterator[FileInfo]:
     with os.scandir(top) as listing:
         entries = list(listing)
     if prefix and isinstance(ignored, IgnoreRules):
@@ -246,11 +252,11 @@ def _scan_dir(
         path = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
             if not ignored(path + "/"):
-                _scan_dir(entry.path, path + "/", ignored, cache, tree, big)
+                yield from _walk_dir(entry.path, path + "/", ignored, cache, big)
         elif not ignored(path):
             info = _describe(entry.path, path, cache, big)
-            if info is not None:
-                tree[path] = info
+            if info is not None and info.sha256:
+                yield info
 
 
 def scan_paths(

@@ -6,6 +6,7 @@ pay for the connection once.
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterable
@@ -20,10 +21,12 @@ from velocity.core.errors import VelocityError
 from velocity.livepatch.agent._manifest import FileInfo
 from velocity.livepatch.client._channel import Channel
 from velocity.livepatch.client._channel import TransportError
+from velocity.livepatch.client._encode import LATE_SIZE
 from velocity.livepatch.client._encode import Encoder
 from velocity.livepatch.client._parts import needs_deletes_first
 from velocity.livepatch.client._parts import parts
 from velocity.livepatch.client._plan import Plan
+from velocity.livepatch.client._plan import add_content
 from velocity.livepatch.client._plan import apply_plan
 from velocity.livepatch.client._plan import make_plan
 from velocity.livepatch.client._results import RollbackResult
@@ -36,6 +39,7 @@ from velocity.livepatch.client._scan import load_ignore
 from velocity.livepatch.client._scan import scan
 from velocity.livepatch.client._scan import scan_paths
 from velocity.livepatch.client._scan import unchanged_since_scan
+from velocity.livepatch.client._scan import walk
 from velocity.livepatch.client._state import TargetState
 from velocity.livepatch.client._state import load_hashes
 from velocity.livepatch.client._state import load_state
@@ -131,9 +135,10 @@ class Syncer:
         sent, received = self.channel.bytes_sent, self.channel.bytes_received
         result = SyncResult(self.target.url)
         hints = None if paths is None else list(paths)
-        local = self._scan(hints)
         try:
-            plan = self._plan_and_send(local, hints, result)
+            plan = self._stream_fresh(result) if hints is None else None
+            if plan is None:
+                plan = self._plan_and_send(self._scan(hints), hints, result)
         except BaseException:
             self._local = None  # unsent changes must not hide behind later hints: walk next time
             raise
@@ -159,6 +164,62 @@ class Syncer:
                 if exc.code != "conflict" or attempt:
                     raise
         return plan
+
+    def _stream_fresh(self, result: SyncResult) -> Plan | None:
+        # A target known to be empty (a first sync) gets files while the walk still goes
+        # on, as rsync's incremental recursion does: there is nothing to compare, delete or
+        # copy from. None: not such a target (or it changed meanwhile): plan first.
+        if has_impl("livepatch_pre_sync"):
+            return None  # the hook is shown the whole plan before anything is sent
+        remote = self._remote(result, force=False)
+        if remote:
+            return None
+        self._hinted = False
+        self._ignored = load_ignore(self.src)
+        plan, tree = Plan(), {}
+
+        def puts() -> Iterator[FileInfo]:
+            late = []  # big files after the others, as planned syncs send them
+            for info in walk(self.src, self._ignored, self.hashes):
+                tree[info.path] = info
+                if info.is_link:
+                    add_content(plan, info)
+                elif info.size >= LATE_SIZE:
+                    late.append(info)
+                else:
+                    plan.puts.append(info)
+                    yield info
+            plan.puts += late
+            yield from late
+
+        encoder = self._encoder(plan, remote, puts())
+        changes = encoder.changes()
+        first = next(changes, None)
+        self._local = tree
+        save_hashes(self.state_dir, self.hashes)
+        if first is None:
+            return plan  # nothing to send
+        try:
+            reply = self._stream(itertools.chain([first], changes))
+        except AgentError as exc:
+            if exc.code != "conflict":
+                raise
+            return None  # something arrived there meanwhile
+        result.counts = {k: v for k, v in encoder.counts.items() if v}
+        self._outcome(reply, result)
+        self._record(plan, remote, result)
+        return plan
+
+    def _encoder(self, plan: Plan, remote: Tree, puts: Iterable[FileInfo] | None = None) -> Encoder:
+        return Encoder(
+            plan,
+            self.src,
+            remote,
+            self._signatures,
+            lambda path, st: unchanged_since_scan(self.src, path, self.hashes, st),
+            self.hashes.recent,
+            puts,
+        )
 
     def _scan(self, hints: list[str] | None) -> Tree:
         self._hinted = not (
@@ -230,14 +291,7 @@ class Syncer:
         if len(plan):
             if has_impl("livepatch_pre_sync"):
                 get_plugin_manager().hook.livepatch_pre_sync(target=self.target.url, changes=plan)
-            encoder = Encoder(
-                plan,
-                self.src,
-                remote,
-                self._signatures,
-                lambda path, st: unchanged_since_scan(self.src, path, self.hashes, st),
-                self.hashes.recent,
-            )
+            encoder = self._encoder(plan, remote)
             if needs_deletes_first(plan):
                 self._stream(encoder.changes(others=False), defer_reload=True)
                 reply = self._stream(encoder.changes(deletes=False))
@@ -245,6 +299,10 @@ class Syncer:
                 reply = self._stream(encoder.changes())
             result.counts = {k: v for k, v in encoder.counts.items() if v}
             self._outcome(reply, result)
+        self._record(plan, remote, result)
+
+    def _record(self, plan: Plan, remote: Tree, result: SyncResult) -> None:
+        # The target now holds remote + plan, under the token of the last reply.
         self.state.token = self.agent_token
         changed = [f.path for f in (*plan.puts, *plan.links, *plan.chmods)] + plan.deletes
         self.state.update(apply_plan(remote, plan), changed)
