@@ -363,6 +363,30 @@ def test_an_empty_target_gets_files_while_the_walk_goes_on(tmp_path, monkeypatch
     assert snapshot(dst) == expected
 
 
+def test_an_empty_target_filled_meanwhile_is_planned_against_again(tmp_path, monkeypatch, snapshot):
+    src, other, dst = tmp_path / "src", tmp_path / "other", tmp_path / "dst"
+    for root in (src, other, dst):
+        root.mkdir()
+    for i in range(5):
+        (src / f"f{i}").write_bytes(b"mine %d" % i)
+    (other / "f0").write_bytes(b"theirs")
+    (other / "extra").write_bytes(b"extra")
+    target = parse_target(f"local://{dst}")
+
+    def someone_else_syncs(n: int, path: str) -> None:
+        if n == 1:  # after the manifest said empty, before the first part
+            with Syncer(other, target, state_dir=tmp_path / "s2") as theirs:
+                theirs.sync()
+
+    with Syncer(src, target, state_dir=tmp_path / "s") as syncer:
+        walked = watch_walk(monkeypatch, someone_else_syncs)
+        result = syncer.sync()
+        assert walked["done"]
+        assert result.counts == {"whole": 5, "delete": 1}  # planned against what is there
+        assert syncer.sync().changed == 0
+    assert snapshot(dst) == snapshot(src)
+
+
 def test_a_first_sync_plans_when_the_target_is_not_empty(tmp_path, monkeypatch):
     src, dst = tmp_path / "src", tmp_path / "dst"
     src.mkdir()

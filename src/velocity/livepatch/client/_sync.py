@@ -204,7 +204,8 @@ class Syncer:
         except AgentError as exc:
             if exc.code != "conflict":
                 raise
-            return None  # something arrived there meanwhile
+            self.state.token = ""  # something arrived there meanwhile: fetch what
+            return None
         result.counts = {k: v for k, v in encoder.counts.items() if v}
         self._outcome(reply, result)
         self._record(plan, remote, result)
