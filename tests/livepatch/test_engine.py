@@ -97,6 +97,11 @@ def test_cannot_replace_a_directory_or_chmod_a_missing_file(root: Path, snapshot
             engine.apply([Put("d/x", b"1"), Put("d/x/y", b"2")])
         with pytest.raises(PathError, match="both a file and a directory"):
             engine.apply([Put("d/x/y", b"2"), Put("d/x", b"1")])
+        # With siblings in between, either way round.
+        with pytest.raises(PathError, match="both a file and a directory"):
+            engine.apply([Put("d/x", b"1"), Put("d/y", b"2"), Put("d/x/z/w", b"3")])
+        with pytest.raises(PathError, match="both a file and a directory"):
+            engine.apply([Put("d/x/z/1", b"1"), Put("d/x/z/2", b"2"), Put("d/x", b"3")])
     assert os.listdir(root / "d") == []
 
 

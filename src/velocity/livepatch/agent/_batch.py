@@ -99,13 +99,18 @@ def _plan_one(
 def _check_unique(parts: tuple[str, ...], seen: dict[tuple[str, ...], bool], path: str) -> None:
     # A batch may name a path once, and never as both a file and a directory
     # (seen maps each path to True for a file, False for a parent directory).
-    if seen.get(parts) is True:
+    known = seen.get(parts)
+    if known is True:
         raise PathError(f"{path!r} appears twice in one batch")
-    prefixes = [parts[:k] for k in range(1, len(parts))]
-    if parts in seen or any(seen.get(p) is True for p in prefixes):
+    if known is False:
         raise PathError(f"{path!r} is both a file and a directory in one batch")
+    # A parent already seen as a directory had all its prefixes checked and recorded then.
+    if len(parts) > 1 and seen.get(parts[:-1]) is not False:
+        prefixes = [parts[:k] for k in range(1, len(parts))]
+        if any(seen.get(p) is True for p in prefixes):
+            raise PathError(f"{path!r} is both a file and a directory in one batch")
+        seen.update((p, False) for p in prefixes)
     seen[parts] = True
-    seen.update((p, False) for p in prefixes)
 
 
 def _lstat(
