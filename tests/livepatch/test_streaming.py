@@ -20,6 +20,7 @@ from velocity.livepatch.agent._service import Service
 from velocity.livepatch.client import _encode
 from velocity.livepatch.client import _parts
 from velocity.livepatch.client import _sync
+from velocity.livepatch.client._channel import TransportError
 from velocity.livepatch.client._sync import AgentError
 from velocity.livepatch.client._sync import Syncer
 from velocity.livepatch.client._targets import parse_target
@@ -248,17 +249,23 @@ def test_stream_error_is_reported(tmp_path, monkeypatch):
     assert sorted(p.name for p in (dst / "x").iterdir()) == ["f3"]
 
 
+def flat_tree(tmp_path, monkeypatch, *, files: int, size: int, part: int) -> tuple[Path, Path]:
+    """SRC with *files* random files of *size* bytes, an empty DST, parts of *part* bytes."""
+    monkeypatch.setattr(_parts, "PART_BYTES", part)
+    monkeypatch.setattr(_parts, "FIRST_PART_BYTES", part)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    for i in range(files):
+        (src / f"f{i}").write_bytes(os.urandom(size))
+    return src, dst
+
+
 @pytest.mark.parametrize("target", ["empty", "not empty"])
 def test_file_vanishing_mid_stream_fails_cleanly_and_the_channel_stays_usable(
     tmp_path, monkeypatch, snapshot, target
 ):
-    monkeypatch.setattr(_parts, "PART_BYTES", 600)
-    monkeypatch.setattr(_parts, "FIRST_PART_BYTES", 600)
-    src, dst = tmp_path / "src", tmp_path / "dst"
-    src.mkdir()
-    dst.mkdir()
-    for i in range(10):
-        (src / f"f{i}").write_bytes(os.urandom(500))
+    src, dst = flat_tree(tmp_path, monkeypatch, files=10, size=500, part=600)
     if target == "not empty":  # the sync plans before it sends
         for root in (src, dst):
             (root / "keep").write_bytes(b"k")
@@ -479,3 +486,20 @@ def test_kill_9_between_pieces_keeps_the_old_file(root, snapshot):
     Engine(root).close()  # recovers
     assert snapshot(root) == before
     assert not any(p.name.startswith(".~lp") for p in root.iterdir())
+
+
+def test_an_agent_dying_mid_stream_is_a_transport_error(tmp_path, monkeypatch):
+    src, dst = flat_tree(tmp_path, monkeypatch, files=40, size=1500, part=2000)
+
+    def agent_dies(n: int, path: str) -> None:
+        if n == 20:  # later parts go through the sending thread, into a closed pipe
+            syncer.channel._proc.kill()
+            syncer.channel._proc.wait()
+
+    with Syncer(src, parse_target(f"local://{dst}"), state_dir=tmp_path / "s") as syncer:
+        watch_walk(monkeypatch, agent_dies)
+        with pytest.raises(TransportError) as caught:
+            syncer.sync()
+    assert "\n" not in str(caught.value)
+    Engine(dst).close()  # the next agent recovers what the killed one staged
+    assert [p for p in dst.iterdir() if not p.name.startswith(".livepatch")] == []
