@@ -4,7 +4,10 @@ import json
 import shlex
 import sys
 
+import pytest
+
 from velocity.quantum.cli import main
+from velocity.quantum.gitsim import GitError
 from velocity.quantum.gitsim import GitMerger
 from velocity.quantum.localqueue import LocalQueue
 from velocity.quantum.model import BuildFinished
@@ -128,3 +131,23 @@ def test_two_queues_racing_to_land_the_same_merge_both_succeed(repo, tmp_path):
     assert (state.base_sha, state.landed) == (landed, ())  # the chain was compacted
     for q in (first, second):
         q.store.close()
+
+
+def test_a_merge_goes_on_from_a_part_of_its_chain_landed_by_another_queue(repo, tmp_path):
+    # Two workers on one remote: one pushed base+#1 while the other pushes base+#1+#2,
+    # leased on the base it read before; its push is refused, then goes on from base+#1.
+    queue = LocalQueue(
+        GitMerger(repo.path), SQLiteStore(tmp_path / "q.db"), SpeculativeStrategy(2, 2)
+    )
+    one = repo.commit("chain", {"one.py": "1\n"}, "base + #1", start=repo.base)
+    both = repo.commit("chain", {"two.py": "2\n"}, "base + #1 + #2", start="chain")
+    repo.git("update-ref", "refs/heads/main", one)  # the other worker's merge
+    queue._fast_forward(both, repo.base)  # leased on what it read: refused, then retried
+    assert repo.git("rev-parse", "main") == both
+    repo.git("update-ref", "refs/heads/main", repo.base)
+    elsewhere = repo.commit("other", {"x.py": "x\n"}, "not the queue's", start=repo.base)
+    repo.git("update-ref", "refs/heads/main", elsewhere)
+    with pytest.raises(GitError):  # moved where the chain does not lead: not ours to overwrite
+        queue._fast_forward(both, repo.base)
+    assert repo.git("rev-parse", "main") == elsewhere
+    queue.store.close()

@@ -30,6 +30,8 @@ from velocity.quantum.strategies import Strategy
 
 __all__ = ["LocalQueue"]
 
+_FORWARD_TRIES = 5  # workers racing to land parts of one chain
+
 _MIRROR = "refs/velocity-quantum/remote/"  # where a remote's refs are fetched to
 
 
@@ -134,14 +136,21 @@ class LocalQueue:
         return self.merger.test("merge-base", "--is-ancestor", older, newer)
 
     def _fast_forward(self, new: str, old: str) -> None:
-        try:
-            if self.remote is None:
-                self.merger.git("update-ref", "-m", "velocity quantum: merge", self.ref, new, old)
-            else:  # a compare-and-swap on the remote, like update-ref's <old> here
-                lease = f"--force-with-lease={self.ref}:{old}"
-                self.merger.git("push", "--quiet", lease, self.remote, f"{new}:{self.ref}")
-        except GitError:
-            # Another worker may have landed the same merge (or more) first.
-            now = self.branch_sha()
-            if now != new and not self._is_ancestor(new, now):
-                raise
+        for attempt in range(_FORWARD_TRIES):
+            try:
+                if self.remote is None:
+                    message = "velocity quantum: merge"
+                    self.merger.git("update-ref", "-m", message, self.ref, new, old)
+                else:  # a compare-and-swap on the remote, like update-ref's <old> here
+                    lease = f"--force-with-lease={self.ref}:{old}"
+                    self.merger.git("push", "--quiet", lease, self.remote, f"{new}:{self.ref}")
+                return
+            except GitError:
+                # Another worker may have landed the same merge (or more) first, or a part
+                # of this chain: then go on from where it is, still only forward.
+                now = self.branch_sha()
+                if now == new or self._is_ancestor(new, now):
+                    return
+                if attempt + 1 == _FORWARD_TRIES or not self._is_ancestor(now, new):
+                    raise
+                old = now
