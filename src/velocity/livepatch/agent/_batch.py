@@ -133,12 +133,14 @@ def _lstat(
     raise PathError("the root itself is gone")  # pragma: no cover
 
 
-def stage(
-    dirs: DirCache, staged: list[Staged], mkdirs: list[tuple[str, ...]], read: Reader
-) -> None:
-    """Create new directories and write every temp file (unflushed: see :func:`flush_staged`)."""
+def make_dirs(dirs: DirCache, mkdirs: list[tuple[str, ...]]) -> None:
+    """Create the new directories :func:`plan` found, parents first."""
     for parts in mkdirs:
         dirs.get(parts, create=True)
+
+
+def stage(dirs: DirCache, staged: list[Staged], read: Reader) -> None:
+    """Write every temp file (unflushed: see :func:`flush_staged`)."""
     for item in staged:
         fd = _stage_one(dirs.get(tuple(item.entry.dir)), item, read)
         if fd is not None:

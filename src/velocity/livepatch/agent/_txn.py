@@ -7,12 +7,12 @@ sending the rest; atomicity is unchanged, since nothing is renamed before commit
 from __future__ import annotations
 
 import contextlib
-import queue
 import threading
 import uuid
 from collections.abc import Callable
 from collections.abc import Sequence
 
+from velocity.livepatch._inorder import InOrder
 from velocity.livepatch.agent import _batch
 from velocity.livepatch.agent import _journal as jr
 from velocity.livepatch.agent._durable import SYNCFS_MIN
@@ -56,26 +56,29 @@ class Transaction:
         self._puts: dict[str, _batch.Staged] = {}  # the files staged, for appends
         self._unflushed = 0  # bytes appended since the last early write-back began
         self._writeback: threading.Thread | None = None
-        self._stager: _Stager | None = None
+        self._stager: InOrder | None = None  # writes big parts (see stage)
+        self._stager_dirs: DirCache | None = None  # its own: a cache is not shared by threads
         self.open = True
 
     def stage(self, ops: Sequence[Op]) -> int:
         """Validate and write *ops* as temp files; returns how many entries the batch has.
 
-        A big part is written on a thread of its own while the caller goes on (see
-        :class:`_Stager`); its errors are raised by a later call or by :meth:`commit`.
+        From the first big part on, parts are written on a thread of their own while the
+        caller decodes the next: creating a file is kernel time (over 100 µs a file on
+        some ext4 file systems), which then overlaps, as rsync's receiver runs beside its
+        generator. Their errors are raised by a later call or by :meth:`commit`.
         """
         try:
             part, mkdirs = _batch.plan(self._dirs, ops, self.journal, self._seen)
             jr.write_journal(self._state_fd, self.journal, jr.STAGING, durable=False)
             # Directories here, so that planning the next part finds them.
-            _batch.stage(self._dirs, [], mkdirs, self._read)
+            _batch.make_dirs(self._dirs, mkdirs)
             if self._stager is None and len(part) >= SYNCFS_MIN:
-                self._stager = _Stager(self._root_fd)
-            if self._stager is None:
-                _batch.stage(self._dirs, part, [], self._read)
-            else:
-                self._stager.submit(lambda dirs: _batch.stage(dirs, part, [], self._read))
+                self._stager_dirs = self._stack.enter_context(
+                    contextlib.closing(DirCache(self._root_fd))
+                )
+                self._stager = InOrder("livepatch-stage", queued=_QUEUED)
+            self._run(lambda dirs: _batch.stage(dirs, part, self._read))
         except BaseException:
             self.abort()
             raise
@@ -85,16 +88,22 @@ class Transaction:
         self._puts.update((s.op.path, s) for s in part if isinstance(s.op, Put))
         return len(self._staged)
 
+    def _run(self, work: Callable[[DirCache], None]) -> None:
+        # Here, or on the stager's thread with the stager's directory cache.
+        if self._stager is None:
+            work(self._dirs)
+        else:
+            dirs = self._stager_dirs
+            assert dirs is not None
+            self._stager.submit(lambda: work(dirs))
+
     def append(self, path: str, data: bytes) -> None:
         """Write *data* at the end of the temp file of *path*, a file this batch puts."""
         item = self._puts.get(path)
         if item is None:
             raise ValueError(f"{path!r} is not a file this batch writes")
         try:
-            if self._stager is None:
-                _batch.append(self._dirs, item, data)
-            else:
-                self._stager.submit(lambda dirs: _batch.append(dirs, item, data))
+            self._run(lambda dirs: _batch.append(dirs, item, data))
         except BaseException:
             self.abort()
             raise
@@ -164,57 +173,3 @@ class Transaction:
     def _close(self) -> None:
         self.open = False
         self._stack.close()
-
-
-class _Stager:
-    """Writes staged parts on a thread of its own, in the order submitted.
-
-    Creating a file is kernel time (over 100 µs a file on some ext4 file systems), which
-    then runs while the caller decodes the next part, as rsync's receiver runs beside its
-    generator. The first error stops the work and is raised by the next :meth:`submit`
-    or by :meth:`finish`.
-    """
-
-    def __init__(self, root_fd: int) -> None:
-        self._queue: queue.Queue[Callable[[DirCache], None] | None] = queue.Queue(_QUEUED)
-        self._error: BaseException | None = None
-        self._cancelled = False
-        self._dirs = DirCache(root_fd)  # its own: a cache is not shared between threads
-        self._thread = threading.Thread(target=self._run, name="livepatch-stage", daemon=True)
-        self._thread.start()
-
-    def submit(self, work: Callable[[DirCache], None]) -> None:
-        self._raise()
-        self._queue.put(work)
-
-    def finish(self) -> None:
-        """Wait until everything submitted is written; raise the first error."""
-        self._stop()
-        self._raise()
-
-    def cancel(self) -> None:
-        """Drop what is not written yet and wait for the thread."""
-        self._cancelled = True
-        self._stop()
-
-    def _stop(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            self._cancelled = True
-            raise error
-
-    def _run(self) -> None:
-        try:
-            while (work := self._queue.get()) is not None:
-                if self._error is None and not self._cancelled:
-                    try:
-                        work(self._dirs)
-                    except BaseException as exc:  # raised again in the caller's thread
-                        self._error = exc
-        finally:
-            self._dirs.close()

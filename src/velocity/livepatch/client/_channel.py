@@ -7,10 +7,8 @@ that returns a :class:`Channel`.
 from __future__ import annotations
 
 import contextlib
-import queue
+import functools
 import subprocess
-import threading
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -18,6 +16,7 @@ from typing import IO
 from typing import Protocol
 
 from velocity.core.errors import VelocityError
+from velocity.livepatch._inorder import InOrder
 from velocity.livepatch.proto import pb
 from velocity.livepatch.proto.framing import FrameError
 from velocity.livepatch.proto.framing import read_frame
@@ -76,7 +75,7 @@ class FramedChannel:
         # Responses are tiny and the agent answers each as it goes, so writing every
         # request before reading cannot fill the reply pipe (a part is megabytes).
         sent, failure, iterator = 0, None, iter(requests)
-        sender: _Sender | None = None
+        sender: InOrder | None = None
         try:
             while True:
                 try:
@@ -87,20 +86,23 @@ class FramedChannel:
                     failure = exc
                     break
                 if sent == 0:
-                    self.bytes_sent += self._write(request)
+                    self._send(request)
                 else:
                     # From the second request on, a thread writes while the next one is
                     # produced (a write mostly waits for the carrier: the SSH window).
-                    sender = sender or _Sender(self._write)
-                    sender.put(request)
+                    sender = sender or InOrder("livepatch-send", queued=2)
+                    sender.submit(functools.partial(self._send, request))
                 sent += 1
         finally:
             if sender is not None:
-                self.bytes_sent += sender.close()
+                sender.finish()
         responses = [self._read() for _ in range(sent)]
         if failure is not None:
             raise failure
         return responses
+
+    def _send(self, request: pb.Request) -> None:
+        self.bytes_sent += self._write(request)
 
     def _write(self, request: pb.Request) -> int:
         try:
@@ -110,7 +112,7 @@ class FramedChannel:
 
     def stream(self, request: pb.Request) -> Iterator[pb.Response]:
         """Send *request* and yield responses until one is an error or a log record's end."""
-        self.bytes_sent += self._write(request)
+        self._send(request)
         while True:
             response = self._read()
             yield response
@@ -172,37 +174,3 @@ class StdioChannel(FramedChannel):
             self._proc.wait()
         if self._proc.stderr is not None:
             self._proc.stderr.close()
-
-
-class _Sender:
-    """Writes requests on a thread of its own, in order; the first error is raised by the
-    next :meth:`put` or by :meth:`close` (after which nothing more is written)."""
-
-    def __init__(self, write: Callable[[pb.Request], int]) -> None:
-        self._write = write
-        self._queue: queue.Queue[pb.Request | None] = queue.Queue(2)
-        self._error: BaseException | None = None
-        self._bytes = 0
-        self._thread = threading.Thread(target=self._run, name="livepatch-send", daemon=True)
-        self._thread.start()
-
-    def put(self, request: pb.Request) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(request)
-
-    def close(self) -> int:
-        """Wait for every write; returns the bytes written."""
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._bytes
-
-    def _run(self) -> None:
-        while (request := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self._bytes += self._write(request)
-                except BaseException as exc:  # raised again in the caller's thread
-                    self._error = exc
