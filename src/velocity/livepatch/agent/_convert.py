@@ -6,8 +6,6 @@ import hashlib
 from collections.abc import Callable
 from collections.abc import Iterable
 
-import numpy as np
-
 from velocity.livepatch import codec
 from velocity.livepatch.agent._ops import Chmod
 from velocity.livepatch.agent._ops import ConflictError
@@ -117,6 +115,8 @@ def signature_to_pb(sha256: bytes, sig: codec.Signature) -> pb.FileSignature:
 
 def signature_from_pb(sig: pb.FileSignature) -> codec.Signature:
     """Decode a wire signature; an inconsistent one raises ValueError."""
+    import numpy as np  # imported on use, as in the codec: it slows the agent's start
+
     strong = codec.STRONG_BYTES
     weak = np.frombuffer(sig.weak, dtype="<u4").astype(np.uint32)
     strongs = [sig.strong[i : i + strong] for i in range(0, len(sig.strong), strong)]

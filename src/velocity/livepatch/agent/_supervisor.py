@@ -19,8 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from typing import IO
 
@@ -201,6 +199,11 @@ def _died(child: _Child, grace: float) -> str:
 
 
 def _probe(url: str, timeout: float) -> tuple[bool, str]:
+    # Imported on use: urllib.request (http.client, ssl, email) is a tenth of the agent's
+    # start-up, and only an app with a health URL needs it.
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=min(timeout, 2.0)) as response:  # noqa: S310
             return 200 <= response.status < 300, f"HTTP {response.status}"

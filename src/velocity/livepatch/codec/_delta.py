@@ -11,14 +11,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
 from xxhash import xxh3_64_digest
 
-from velocity.livepatch.codec._weak import U32
 from velocity.livepatch.codec._weak import weak_at
 from velocity.livepatch.codec._weak import weak_blocks
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from velocity.livepatch.codec._weak import U32
 
 __all__ = [
     "Copy",
@@ -149,6 +153,8 @@ def apply_delta(old: bytes, delta: Delta) -> bytes:
 
 class _Matcher:
     def __init__(self, sig: Signature, new: bytes) -> None:
+        import numpy as np  # imported on use: see the codec's docstring
+
         self.sig, self.new, self.view = sig, new, memoryview(new)
         self.size = sig.block_size
         self.ops: list[Copy | Literal] = []
@@ -203,6 +209,8 @@ class _Matcher:
 
     def _search(self, pos: int) -> tuple[int, int] | None:
         # Look ahead in windows that double, so a local edit costs a local search.
+        import numpy as np  # imported on use: see the codec's docstring
+
         last = len(self.new) - self.size + 1
         width = 4 * self.size
         while pos < last:
@@ -218,6 +226,8 @@ class _Matcher:
 
     def _known(self, weaks: U32) -> npt.NDArray[np.bool_]:
         # searchsorted against the signature's sorted weak sums: no re-sort per window.
+        import numpy as np  # imported on use: see the codec's docstring
+
         table = self.weak_sorted
         found: npt.NDArray[np.bool_] = self.screen[weaks & (_SCREEN_BITS - 1)]
         hits = np.flatnonzero(found)

@@ -7,8 +7,6 @@ so after an edit in place the cost follows the edit, not the file.
 
 from __future__ import annotations
 
-import numpy as np
-
 from velocity.livepatch.codec._delta import Copy
 from velocity.livepatch.codec._delta import Delta
 from velocity.livepatch.codec._delta import Signature
@@ -41,6 +39,8 @@ def derive_if_cheap(
 
     .. versionadded:: 0.2
     """
+    import numpy as np  # imported on use: see the codec's docstring
+
     size = block_size or block_size_for(len(new))
     if size != old.block_size or delta.block_size != size:
         return None

@@ -7,12 +7,16 @@ start in a segment costs a few vector operations instead of a Python loop.
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    U32 = npt.NDArray[np.uint32]
 
 __all__ = ["U32", "weak_at", "weak_blocks", "weak_one"]
 
-U32 = npt.NDArray[np.uint32]
 _CHUNK = 1 << 20  # bytes per numpy pass, so big files never need big temporaries
 
 
@@ -29,6 +33,8 @@ def weak_at(data: bytes | memoryview, start: int, stop: int, length: int) -> U32
 
     Windows must lie inside *data* (``stop - 1 + length <= len(data)``).
     """
+    import numpy as np  # imported on use: see the codec's docstring
+
     parts = []
     for lo in range(start, stop, _CHUNK):
         hi = min(stop, lo + _CHUNK)
@@ -39,6 +45,8 @@ def weak_at(data: bytes | memoryview, start: int, stop: int, length: int) -> U32
 
 
 def _weak_segment(data: bytes | memoryview, lo: int, hi: int, length: int) -> U32:
+    import numpy as np  # imported on use: see the codec's docstring
+
     x = np.frombuffer(data, dtype=np.uint8, count=hi - lo + length - 1, offset=lo)
     x64 = x.astype(np.uint64)
     idx = np.arange(x64.size, dtype=np.uint64)
@@ -56,6 +64,8 @@ def _weak_segment(data: bytes | memoryview, lo: int, hi: int, length: int) -> U3
 
 def weak_blocks(data: bytes | memoryview, length: int) -> U32:
     """Weak checksums of the aligned full blocks ``data[i*length:(i+1)*length]``."""
+    import numpy as np  # imported on use: see the codec's docstring
+
     count = len(data) // length
     # Only the sums mod 2**16 matter, so uint16 arithmetic, which wraps, is exact: with
     # s = the running sums of a block, a = s[-1] and b = sum((L - i) * x[i]) = sum(s).
