@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     U32 = npt.NDArray[np.uint32]
 
-__all__ = ["U32", "weak_at", "weak_blocks", "weak_one"]
+__all__ = ["weak_at", "weak_blocks", "weak_one"]  # and U32, for type checkers only
 
 _CHUNK = 1 << 20  # bytes per numpy pass, so big files never need big temporaries
 
